@@ -1,0 +1,1 @@
+"""The FastAPI application: routers are registered here, one per file."""

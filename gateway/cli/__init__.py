@@ -1,0 +1,44 @@
+"""The ``marri-gateway`` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from gateway.cli import (
+    adapters_cmd,
+    audit_cmd,
+    check_cmd,
+    db_cmd,
+    keys_cmd,
+    messages_cmd,
+    serve_cmd,
+    token_cmd,
+    trace_cmd,
+    worker_cmd,
+)
+
+app = typer.Typer(
+    name="marri-gateway",
+    help="MARRI exchange gateway: one canonical message, checked and delivered per channel.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+for module in (
+    serve_cmd,
+    db_cmd,
+    token_cmd,
+    messages_cmd,
+    adapters_cmd,
+    check_cmd,
+    worker_cmd,
+    trace_cmd,
+    audit_cmd,
+    keys_cmd,
+):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

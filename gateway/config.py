@@ -1,0 +1,95 @@
+"""Settings from the environment (prefix ``MARRI_``) and an optional channels file.
+
+Destination URLs come only from here, never from a message.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RetryPolicy(BaseModel):
+    """How long and how often a channel's deliveries are retried."""
+
+    max_attempts: int = Field(default=8, ge=1)
+    deadline_s: float = Field(default=24 * 3600, gt=0)
+    initial_backoff_s: float = Field(default=2.0, gt=0)
+    max_backoff_s: float = Field(default=900.0, gt=0)
+
+
+class BreakerPolicy(BaseModel):
+    """When a channel pauses after repeated transient failures, and for how long."""
+
+    failure_threshold: int = Field(default=5, ge=1)
+    open_s: float = Field(default=60.0, gt=0)
+
+
+class ChannelSettings(BaseModel):
+    """One destination: where it is and how to talk to it."""
+
+    url: str
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    concurrency: int = Field(default=4, ge=1, le=64)
+    ca_bundle: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    client_key_password: SecretStr | None = None
+    max_reply_bytes: int = 1_048_576
+    retry: RetryPolicy = RetryPolicy()
+    breaker: BreakerPolicy = BreakerPolicy()
+
+
+class Settings(BaseSettings):
+    """Gateway settings; defaults give the embedded single-host set-up under ``./var``."""
+
+    model_config = SettingsConfigDict(env_prefix="MARRI_", env_nested_delimiter="__", frozen=True)
+
+    database_url: str = "sqlite:///var/gateway.db"
+    key_file: Path = Path("var/keys.json")
+    # Base64 AES-256 keys as {"key-id": "base64", ...} plus "active"; overrides key_file.
+    keys_json: SecretStr | None = None
+    channels_file: Path | None = None
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+    max_body_bytes: int = 15 * 1024 * 1024
+    max_json_depth: int = 32
+    rate_limit_per_minute: int = 600
+    request_timeout_s: float = 30.0
+    public_base_url: str = "http://127.0.0.1:8000"
+    retention_after_delivery_days: int = 90
+    worker_enabled: bool = True
+    worker_poll_interval_s: float = 0.2
+    lease_s: float = 60.0
+
+    def channel(self, name: str) -> ChannelSettings | None:
+        """The channel's settings: the environment wins over the channels file."""
+        if name in self.channels:
+            return self.channels[name]
+        return self._file_channels().get(name)
+
+    def all_channels(self) -> dict[str, ChannelSettings]:
+        merged = dict(self._file_channels())
+        merged.update(self.channels)
+        return merged
+
+    def _file_channels(self) -> dict[str, ChannelSettings]:
+        if self.channels_file is None or not self.channels_file.exists():
+            return {}
+        raw = self.channels_file.read_text(encoding="utf-8")
+        data = (
+            json.loads(raw) if self.channels_file.suffix == ".json" else yaml.safe_load(raw)
+        ) or {}
+        return {name: ChannelSettings.model_validate(value) for name, value in data.items()}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,48 @@
+"""Decision value objects shared by the policy engine, intake, adapters and the trace API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Outcome = Literal["allow", "redact", "review", "deny"]
+
+# Strength order: the channel's decision is the strongest outcome of its findings.
+OUTCOME_STRENGTH: dict[Outcome, int] = {"allow": 0, "redact": 1, "review": 2, "deny": 3}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that did not hold, with the instrument and article it rests on."""
+
+    rule: str
+    cite: str
+    outcome: Outcome
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "cite": self.cite, "outcome": self.outcome, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The legal-basis verdict for one channel (and one recipient where the channel needs it)."""
+
+    channel: str
+    product: str
+    outcome: Outcome = "allow"
+    findings: tuple[Finding, ...] = ()
+    # JSON paths removed from the message before rendering, e.g. "$.persons[1]".
+    redacted: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    pack_hash: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def allows_delivery(self) -> bool:
+        return self.outcome in ("allow", "redact")
+
+
+def strongest(outcomes: list[Outcome]) -> Outcome:
+    """deny > review > redact > allow."""
+    return max(outcomes, key=OUTCOME_STRENGTH.__getitem__, default="allow")
