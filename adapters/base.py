@@ -80,6 +80,14 @@ class Adapter(Protocol):
         """
         ...
 
+    def validate_payload(self, body: bytes) -> list[str]:
+        """Problems found checking ``body`` against the channel's schema; empty when valid.
+
+        Used by ``render`` before it returns and by the channel's simulator on arrival. The
+        problems name paths and rules, never values.
+        """
+        ...
+
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """Transport only: POST the stored bytes, honouring the context's timeouts.
 
