@@ -1,1 +1,68 @@
 """The FastAPI application: routers are registered here, one per file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from gateway.api import health, messages, schema
+from gateway.api.errors import install_error_handlers
+from gateway.context import GatewayContext
+from gateway.schema import canonical_json_schema
+
+ROUTERS = [messages.router, schema.router, health.router]
+
+
+def create_app(context: GatewayContext) -> FastAPI:
+    """An app bound to one process context (tests build one per back end)."""
+    app = FastAPI(
+        title="MARRI exchange gateway",
+        version="1",
+        description=(
+            "National systems send ONE canonical message; the gateway checks, per destination, "
+            "the legal basis, renders what each channel takes and delivers it durably."
+        ),
+    )
+    app.state.context = context
+    app.state.token_cache = {}
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            canonical = canonical_json_schema()
+            definitions = canonical.pop("$defs", {})
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in definitions.items():
+                components.setdefault(name, _rewrite_refs(definition))
+            components["CanonicalMessage"] = _rewrite_refs(canonical)
+            document["components"]["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}
+            }
+            document["security"] = [{"bearer": []}]
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _rewrite_refs(node: Any) -> Any:
+    """JSON Schema $defs references become OpenAPI component references."""
+    if isinstance(node, dict):
+        return {
+            k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else _rewrite_refs(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node

@@ -1,9 +1,116 @@
-"""Command group placeholder: registers nothing yet."""
+"""``serve`` runs the gateway; ``sandbox`` (what ``make run`` calls) adds simulators and tokens."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import typer
+import uvicorn
+
+from gateway.api.app import create_app
+from gateway.cli._common import out
+from gateway.config import Settings, get_settings
+from gateway.context import build_context
+from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
+from gateway.security.tokens import issue_token
+from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    """Build the process context and serve until stopped."""
+    context = build_context(settings)
+    app = create_app(context)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        context.close()
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """Serve the API (and, on the embedded default, the delivery worker) in one process."""
+    run_server(get_settings(), host, port)
+
+
+def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
+    """Create the sandbox's tokens once: a sender per MARRI participant, operator, approver."""
+    existing = load_sandbox_tokens()
+    if existing:
+        return existing
+    wanted: list[tuple[str, dict[str, str | None]]] = [
+        (f"sender:{code}", {"role": "sender", "country": code, "agency": agency})
+        for code, agency in MARRI_PARTICIPANTS.items()
+    ]
+    wanted += [
+        ("operator", {"role": "operator", "country": None, "agency": None}),
+        ("approver", {"role": "approver", "country": None, "agency": None}),
+        ("auditor", {"role": "auditor", "country": None, "agency": None}),
+    ]
+    store = Store(settings.database_url)
+    tokens: dict[str, dict[str, str]] = {}
+    try:
+        for name, spec in wanted:
+            issued = store.write_sync(
+                lambda conn, name=name, spec=spec: issue_token(
+                    conn,
+                    role=str(spec["role"]),
+                    label=f"sandbox {name}",
+                    country=spec["country"],
+                    agency=spec["agency"],
+                )
+            )
+            tokens[name] = {"token": issued.token, "token_id": issued.identity.token_id}
+    finally:
+        store.close()
+    path = tokens_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(tokens, handle, indent=2)
+    return tokens
+
+
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    simulator_port_base: int = typer.Option(8100, help="first port for the channel simulators"),
+) -> None:
+    """Start the gateway on the embedded default with every channel's simulator (make run)."""
+    Path("var").mkdir(exist_ok=True)
+    channels_file = Path(os.environ.setdefault("MARRI_CHANNELS_FILE", "var/channels.json"))
+    get_settings.cache_clear()
+    settings = get_settings()
+    out.print("[bold]MARRI exchange gateway — sandbox[/bold]")
+    out.print(f"  database      {settings.database_url}")
+    upgrade(settings.database_url)
+    from simulators import start_simulators
+
+    urls = start_simulators(port_base=simulator_port_base)
+    channels_file.write_text(
+        json.dumps({name: {"url": url} for name, url in urls.items()}, indent=2),
+        encoding="utf-8",
+    )
+    for name, url in sorted(urls.items()):
+        out.print(f"  simulator     {name:<9} {url}  (inbox: {url.rstrip('/')}/_sim/inbox)")
+    tokens = _ensure_sandbox_tokens(settings)
+    base = f"http://{host}:{port}"
+    out.print(f"  API docs      {base}/docs")
+    out.print(f"  schema        {base}/v1/schema")
+    out.print(f"  console       {base}/console")
+    out.print(f"  tokens        {tokens_file()} (mode 0600)")
+    for name, entry in tokens.items():
+        out.print(f"    {name:<10} {entry['token']}")
+    out.print(
+        "  send one:     .venv/bin/marri-gateway send examples/al-victim-identification-pcc-see.json"
+    )
+    run_server(settings, host, port)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    app.command("serve")(serve)
+    app.command("sandbox")(sandbox)

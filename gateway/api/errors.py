@@ -1,0 +1,96 @@
+"""One JSON error shape for every refusal; no stack traces, no submitted values."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.intake import IntakeRefused
+from gateway.schema import Violation
+
+log = logging.getLogger("gateway.api")
+
+
+class ApiError(Exception):
+    """Raised by routes and dependencies to answer with the stable error shape."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        violations: Iterable[Violation] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.violations = list(violations)
+        self.headers = headers
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    violations: Iterable[Violation] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "violations": [
+                {"path": v.path, "type": v.type, "message": v.message} for v in violations
+            ],
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _loc_to_path(loc: Iterable[Any]) -> str:
+    path = "$"
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            path = f"{part}:" if path == "$" else path
+            continue
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.violations, exc.headers)
+
+    @app.exception_handler(IntakeRefused)
+    async def _refused(_: Request, exc: IntakeRefused) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.violations)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        violations = [
+            Violation(_loc_to_path(err.get("loc", ())), str(err.get("type", "invalid")), "invalid")
+            for err in exc.errors()
+        ]
+        return error_response(422, "invalid_request", "the request is not valid", violations)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        return error_response(exc.status_code, code, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # The class name only: exception texts may carry data from the message.
+        log.error("unexpected error in request handling: %s", type(exc).__name__)
+        return error_response(500, "internal_error", "the gateway could not handle this request")

@@ -1,0 +1,26 @@
+"""Liveness and readiness for process supervisors and load balancers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from gateway.api.deps import get_context
+from gateway.api.errors import ApiError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The process can reach its database")
+async def readyz(request: Request) -> dict[str, str]:
+    context = get_context(request)
+    try:
+        await context.store.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
+    except Exception:
+        raise ApiError(503, "not_ready", "the database does not answer") from None
+    return {"status": "ready"}

@@ -1,0 +1,132 @@
+"""Messages: intake (POST), status of one message, and the filtered list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from gateway.api.body import read_json_body
+from gateway.api.deps import get_context, require_roles
+from gateway.api.errors import ApiError
+from gateway.api.models import AcceptedMessage, ErrorBody, MessageList, MessageStatusOut
+from gateway.schema import SCHEMA_ID
+from gateway.security.identity import Identity
+from gateway.store.queries import BadCursor, MessageFilter, list_messages, message_view
+from gateway.store.states import DeliveryState
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no valid token"},
+    403: {"model": ErrorBody, "description": "the token may not do this"},
+}
+READERS = ("sender", "operator", "approver", "auditor", "admin")
+
+
+@router.post(
+    "/messages",
+    status_code=202,
+    response_model=AcceptedMessage,
+    summary="Submit a canonical message",
+    description=(
+        f"Accepts one canonical message ({SCHEMA_ID}). The answer 202 is sent only after the "
+        "message and one delivery per destination are durably stored. Repeating the same "
+        "message_id with the same content returns the original answer with 200; with other "
+        "content, 409."
+    ),
+    responses={
+        200: {"model": AcceptedMessage, "description": "identical repeat: the original answer"},
+        **ERRORS,
+        409: {"model": ErrorBody, "description": "message_id reused with different content"},
+        413: {"model": ErrorBody, "description": "body too large"},
+        415: {"model": ErrorBody, "description": "not application/json"},
+        422: {"model": ErrorBody, "description": "every schema violation with its JSON path"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CanonicalMessage"}}
+            },
+        }
+    },
+)
+async def submit_message(
+    request: Request, identity: Annotated[Identity, Depends(require_roles("sender"))]
+) -> JSONResponse:
+    context = get_context(request)
+    raw = await read_json_body(request, context.settings.max_body_bytes)
+    answer = await context.intake.accept(
+        raw, identity, traceparent=request.headers.get("traceparent")
+    )
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageStatusOut,
+    summary="Status of one message and each of its deliveries",
+    responses={**ERRORS, 404: {"model": ErrorBody, "description": "unknown or not yours"}},
+)
+async def get_message(
+    message_id: UUID,
+    request: Request,
+    identity: Annotated[Identity, Depends(require_roles(*READERS))],
+) -> dict[str, Any]:
+    context = get_context(request)
+    view = await context.store.read(lambda conn: message_view(conn, str(message_id)))
+    # Another country's message answers exactly like a missing one.
+    if view is None or not identity.can_see_country(view["sender"]["country"]):
+        raise ApiError(404, "not_found", "no such message")
+    return view
+
+
+def visible_countries(identity: Identity) -> tuple[str, ...] | None:
+    """None means every country."""
+    if identity.role in ("admin", "auditor"):
+        return None
+    if identity.role == "sender":
+        return (identity.country or "",)
+    return identity.scope_countries or None
+
+
+@router.get(
+    "/messages",
+    response_model=MessageList,
+    summary="Messages, newest first, filtered and paged",
+    responses={**ERRORS, 400: {"model": ErrorBody, "description": "bad cursor"}},
+)
+async def get_messages(
+    request: Request,
+    identity: Annotated[Identity, Depends(require_roles(*READERS))],
+    state: Annotated[DeliveryState | None, Query(description="a delivery state")] = None,
+    channel: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,31}$")] = None,
+    sender_country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    since: Annotated[datetime | None, Query(description="received at or after")] = None,
+    until: Annotated[datetime | None, Query(description="received before")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    context = get_context(request)
+    for stamp in (since, until):
+        if stamp is not None and stamp.tzinfo is None:
+            raise ApiError(422, "invalid_request", "since and until need a time-zone offset")
+    flt = MessageFilter(
+        state=state.value if state else None,
+        channel=channel,
+        sender_country=sender_country,
+        since=since,
+        until=until,
+        visible_countries=visible_countries(identity),
+    )
+    try:
+        items, next_cursor = await context.store.read(
+            lambda conn: list_messages(conn, flt, limit=limit, cursor=cursor)
+        )
+    except BadCursor:
+        raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out") from None
+    return {"items": items, "next_cursor": next_cursor}

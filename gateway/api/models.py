@@ -1,0 +1,117 @@
+"""Response bodies of the HTTP API, declared so that the OpenAPI document is exact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ViolationOut(BaseModel):
+    path: str = Field(description="JSON path of the offending element, e.g. $.persons[0].role")
+    type: str = Field(description="machine-readable kind of problem")
+    message: str = Field(description="what is wrong (never echoes the submitted value)")
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    message: str
+    violations: list[ViolationOut] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer has this shape."""
+
+    error: ErrorDetail
+
+
+class FindingOut(BaseModel):
+    rule: str
+    cite: str
+    outcome: str
+    message: str
+
+
+class DecisionOut(BaseModel):
+    outcome: str = Field(description="allow, redact, review or deny")
+    findings: list[FindingOut]
+    redacted: list[str]
+
+
+class AcceptedDelivery(BaseModel):
+    id: str
+    channel: str
+    recipient: str | None
+    product: str
+    state: str
+    decision: DecisionOut
+    payload_sha256: str | None = None
+    payload_size: int | None = None
+
+
+class Links(BaseModel):
+    self: str
+    trace: str
+
+
+class AcceptedMessage(BaseModel):
+    """The answer to an accepted message (202) or to its identical repeat (200)."""
+
+    message_id: str
+    status: str
+    received_at: datetime
+    deliveries: list[AcceptedDelivery]
+    links: Links
+    trace_id: str | None
+
+
+class DeliveryStatus(BaseModel):
+    id: str
+    channel: str
+    recipient: str | None
+    product: str
+    state: str
+    decision: DecisionOut
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error_class: str | None
+    last_http_status: int | None
+    delivered_at: datetime | None
+    payload_sha256: str | None
+    payload_size: int | None
+    updated_at: datetime
+
+
+class SenderOut(BaseModel):
+    country: str
+    agency: str
+
+
+class MessageStatusOut(BaseModel):
+    message_id: str
+    status: str = Field(description="in_progress, delivered, partial, failed or blocked")
+    sender: SenderOut
+    kind: str
+    priority: str
+    received_at: datetime
+    retention_until: str | None
+    content_purged: bool
+    deliveries: list[DeliveryStatus]
+    links: Links
+
+
+class MessageSummary(BaseModel):
+    message_id: str
+    status: str
+    sender_country: str
+    kind: str
+    priority: str
+    received_at: datetime
+    channels: list[str]
+    delivery_states: dict[str, int]
+
+
+class MessageList(BaseModel):
+    items: list[MessageSummary]
+    next_cursor: str | None = Field(description="pass as ?cursor= to get the next page")

@@ -1,0 +1,36 @@
+"""The sandbox's tokens, kept under ./var so that ``make run`` prints them and ``send`` finds them.
+
+Only the sandbox writes this file; a real deployment issues tokens with ``token create``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+MARRI_PARTICIPANTS = {
+    "AL": "Albanian State Police",
+    "BA": "Ministry of Security of Bosnia and Herzegovina",
+    "MK": "Ministry of Interior of North Macedonia",
+    "ME": "Police Directorate of Montenegro",
+    "RS": "Ministry of Interior of Serbia",
+    "XK": "Kosovo Police",
+}
+
+
+def tokens_file() -> Path:
+    return Path(os.environ.get("MARRI_SANDBOX_TOKENS", "var/sandbox-tokens.json"))
+
+
+def load_sandbox_tokens() -> dict[str, dict[str, str]]:
+    path = tokens_file()
+    if not path.exists():
+        return {}
+    data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def sender_token_for(country: str) -> str | None:
+    entry = load_sandbox_tokens().get(f"sender:{country}")
+    return entry["token"] if entry else None

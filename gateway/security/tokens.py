@@ -1,0 +1,109 @@
+"""API tokens: random, shown once, stored only as a SHA-256 hash, with expiry and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from gateway.security.identity import ROLES, Identity, Role
+from gateway.store.tables import api_tokens, utcnow
+
+TOKEN_PREFIX = "mgw_"
+
+
+class TokenError(ValueError):
+    """A token request that cannot be honoured (bad role, missing country, ...)."""
+
+
+def hash_token(token: str) -> str:
+    # Tokens carry 256 bits of randomness, so a plain hash is enough (no password stretching).
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    identity: Identity
+
+
+def issue_token(
+    conn: Connection,
+    *,
+    role: str,
+    label: str,
+    country: str | None = None,
+    agency: str | None = None,
+    scope_countries: tuple[str, ...] = (),
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    """Create a token; the clear text is returned once and never stored."""
+    if role not in ROLES:
+        raise TokenError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if role == "sender" and (not country or not agency):
+        raise TokenError("a sender token needs --country and --agency")
+    country = country.upper() if country else None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = str(uuid.uuid4())
+    conn.execute(
+        api_tokens.insert().values(
+            id=token_id,
+            token_hash=hash_token(token),
+            role=role,
+            country=country,
+            agency=agency,
+            scope_countries=json.dumps(sorted(c.upper() for c in scope_countries)),
+            label=label,
+            created_at=utcnow(),
+            expires_at=expires_at,
+        )
+    )
+    role_typed: Role = role  # type: ignore[assignment]
+    identity = Identity(
+        token_id=token_id,
+        role=role_typed,
+        label=label,
+        country=country,
+        agency=agency,
+        scope_countries=tuple(sorted(c.upper() for c in scope_countries)),
+    )
+    return IssuedToken(token=token, identity=identity)
+
+
+def identity_for_token(conn: Connection, token: str) -> Identity | None:
+    """The identity of a live token, or None when unknown, revoked or expired."""
+    row = conn.execute(
+        select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    return Identity(
+        token_id=row.id,
+        role=row.role,
+        label=row.label,
+        country=row.country,
+        agency=row.agency,
+        scope_countries=tuple(json.loads(row.scope_countries)),
+    )
+
+
+def touch_token(conn: Connection, token_id: str) -> None:
+    conn.execute(
+        update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=utcnow())
+    )
+
+
+def revoke_token(conn: Connection, token_id: str) -> bool:
+    result = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount == 1

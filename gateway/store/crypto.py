@@ -1,0 +1,107 @@
+"""Encryption at rest: AES-256-GCM with key ids, so keys can rotate without downtime.
+
+A keyring holds every key still needed to read old rows and names one active key for new
+writes. Each ciphertext is bound (as associated data) to the row it belongs to, so a blob copied
+into another row does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+
+
+class KeyringError(Exception):
+    """The key file is missing, malformed or lacks a key a row needs."""
+
+
+@dataclass
+class Keyring:
+    """Named AES-256 keys and the one used for new writes."""
+
+    active_id: str
+    keys: dict[str, bytes] = field(default_factory=dict)
+
+    def encrypt(self, plaintext: bytes, *, aad: bytes) -> tuple[str, bytes]:
+        """Return (key id, nonce + ciphertext) under the active key."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.active_id]).encrypt(nonce, plaintext, aad)
+        return self.active_id, nonce + sealed
+
+    def decrypt(self, key_id: str, blob: bytes, *, aad: bytes) -> bytes:
+        key = self.keys.get(key_id)
+        if key is None:
+            raise KeyringError(f"key {key_id!r} is not in the keyring")
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+
+    def with_new_active_key(self) -> Keyring:
+        """A keyring with a fresh active key; old keys stay to read old rows."""
+        key_id = "k" + datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
+        keys = dict(self.keys)
+        keys[key_id] = AESGCM.generate_key(bit_length=256)
+        return Keyring(active_id=key_id, keys=keys)
+
+    def without_keys(self, key_ids: set[str]) -> Keyring:
+        if self.active_id in key_ids:
+            raise KeyringError("the active key cannot be retired")
+        return Keyring(self.active_id, {k: v for k, v in self.keys.items() if k not in key_ids})
+
+    def to_json(self) -> str:
+        encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(self.keys.items())}
+        return json.dumps({"active": self.active_id, "keys": encoded}, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Keyring:
+        try:
+            data = json.loads(text)
+            keys = {k: base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
+            active = data["active"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KeyringError("key material is not a valid keyring") from exc
+        if active not in keys:
+            raise KeyringError("the active key id is not among the keys")
+        if any(len(k) != 32 for k in keys.values()):
+            raise KeyringError("every key must be 32 bytes (AES-256)")
+        return cls(active_id=active, keys=keys)
+
+    @classmethod
+    def generate(cls) -> Keyring:
+        return cls(active_id="", keys={}).with_new_active_key()
+
+
+def save_keyring(keyring: Keyring, path: Path) -> None:
+    """Write the key file atomically with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(keyring.to_json())
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_or_create_keyring(path: Path) -> Keyring:
+    """Read the key file; create one (mode 0600) on first start."""
+    if path.exists():
+        return Keyring.from_json(path.read_text(encoding="utf-8"))
+    keyring = Keyring.generate()
+    save_keyring(keyring, path)
+    return keyring
+
+
+def message_aad(message_id: str) -> bytes:
+    return b"marri:message:" + message_id.encode("ascii")
+
+
+def payload_aad(delivery_id: str) -> bytes:
+    return b"marri:payload:" + delivery_id.encode("ascii")

@@ -1,0 +1,105 @@
+"""Database engines: SQLite (embedded, one writer) and PostgreSQL (shared by many processes).
+
+SQLite is opened in WAL mode with ``synchronous=FULL`` and every write transaction starts with
+``BEGIN IMMEDIATE``, so a commit survives ``kill -9`` and power loss and a writer never fails
+half-way on a lock upgrade. All writes of one process go through one thread (the measured
+alternative, a writer per thread, had p99 latencies near a second from lock fights).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use psycopg 3 for them."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Store:
+    """Engines plus the executors that keep database I/O off the event loop.
+
+    ``write`` runs a function inside one transaction on the writer thread(s); ``read`` on the
+    reader pool. Functions get a SQLAlchemy ``Connection`` and must not do network I/O.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = _normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.write_engine = _sqlite_engine(self.url, immediate=True)
+            self.read_engine = _sqlite_engine(self.url, immediate=False)
+            writers = 1
+        else:
+            self.write_engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+            writers = pool_size
+        self._writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="store-writer")
+        self._reader = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="store-reader")
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.write_engine.begin() as conn:
+            return fn(conn)
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.read_engine.connect() as conn:
+            try:
+                return fn(conn)
+            finally:
+                conn.rollback()
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self.write_sync, fn)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self.read_sync, fn)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

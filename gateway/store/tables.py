@@ -1,0 +1,194 @@
+"""The store's tables (SQLAlchemy Core), one schema for SQLite and PostgreSQL.
+
+Times are stored as UTC. Bodies and payloads are stored encrypted (see ``crypto``); everything
+else here is free of personal data so that it can be kept after a purge.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite wants INTEGER PRIMARY KEY for its rowid alias; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both back ends (SQLite keeps naive text; we add the zone back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sender_country", String(2), nullable=False),
+    Column("sender_agency", String(200), nullable=False),
+    Column("token_id", String(36), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("body_ciphertext", LargeBinary, nullable=True),
+    Column("body_key_id", String(64), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("retention_until", Date, nullable=True),
+    Column("purged_at", UTCDateTime, nullable=True),
+    Column("response_json", Text, nullable=False),
+    Column("traceparent", String(64), nullable=True),
+    Column("trace_id", String(32), nullable=True),
+    Index(None, "received_at", "id"),
+    Index(None, "sender_country", "received_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("recipient", String(2), nullable=True),
+    Column("product", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    # 0 immediate, 1 urgent, 2 routine: claimed in ascending order.
+    Column("priority_rank", SmallInteger, nullable=False),
+    Column("decision_outcome", String(8), nullable=False),
+    Column("findings_json", Text, nullable=False),
+    Column("redacted_json", Text, nullable=False),
+    Column("pack_hash", String(64), nullable=False),
+    Column("payload_ciphertext", LargeBinary, nullable=True),
+    Column("payload_key_id", String(64), nullable=True),
+    Column("payload_sha256", String(64), nullable=True),
+    Column("payload_size", Integer, nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("payload_headers_json", Text, nullable=True),
+    Column("idempotency_key", String(80), nullable=False, unique=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("deadline_at", UTCDateTime, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_error_class", String(64), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_http_status", Integer, nullable=True),
+    Column("receipt_json", Text, nullable=True),
+    Column("review_actor", String(100), nullable=True),
+    Column("review_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index(None, "state", "priority_rank", "next_attempt_at", "id"),
+    Index(None, "message_id"),
+    Index(None, "channel", "state"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), ForeignKey("deliveries.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("worker_id", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("error_class", String(64), nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("duration_ms", Float, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("trace_id", String(32), nullable=True),
+    Column("span_id", String(16), nullable=True),
+    Index(None, "delivery_id", "number"),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("details_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Index(None, "subject"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("agency", String(200), nullable=True),
+    # JSON list of country codes an operator may see; empty list = regional (all countries).
+    Column("scope_countries", Text, nullable=False, default="[]"),
+    Column("label", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+channel_states = Table(
+    "channel_states",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("breaker_state", String(16), nullable=False, default="closed"),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("open_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+def utcnow() -> datetime:
+    """The store's clock: aware UTC."""
+    return datetime.now(UTC)
