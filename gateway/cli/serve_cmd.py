@@ -105,9 +105,8 @@ def sandbox(
     out.print(f"  tokens        {tokens_file()} (mode 0600)")
     for name, entry in tokens.items():
         out.print(f"    {name:<10} {entry['token']}")
-    out.print(
-        "  send one:     .venv/bin/marri-gateway send examples/al-victim-identification-pcc-see.json"
-    )
+    example = "examples/al-victim-identification-pcc-see.json"
+    out.print(f"  send one:     .venv/bin/marri-gateway send {example}")
     run_server(settings, host, port)
 
 

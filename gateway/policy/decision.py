@@ -21,7 +21,12 @@ class Finding:
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "cite": self.cite, "outcome": self.outcome, "message": self.message}
+        return {
+            "rule": self.rule,
+            "cite": self.cite,
+            "outcome": self.outcome,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)

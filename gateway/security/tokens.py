@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select, update
 from gateway.security.identity import ROLES, Identity, Role
 from gateway.store.tables import api_tokens, utcnow
 
-TOKEN_PREFIX = "mgw_"
+TOKEN_PREFIX = "mgw_"  # noqa: S105 - a public prefix, not a secret
 
 
 class TokenError(ValueError):
