@@ -1,0 +1,64 @@
+"""Serve a simulator for real: uvicorn on 127.0.0.1 in a background thread, ephemeral port."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import uvicorn
+
+from simulators._base import ChannelSimulator
+
+__all__ = ["SimulatorServer"]
+
+
+class SimulatorServer:
+    """One simulator listening on 127.0.0.1; ``url`` is known once ``start`` returns."""
+
+    def __init__(self, simulator: ChannelSimulator, *, port: int = 0) -> None:
+        self.simulator = simulator
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        config = uvicorn.Config(
+            simulator.app,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            loop="asyncio",
+            http="h11",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"simulator-{simulator.channel}",
+            daemon=True,
+        )
+
+    def start(self, timeout_s: float = 10.0) -> SimulatorServer:
+        # Dropped connections are logged by uvicorn as application errors; they are intended.
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"simulator {self.simulator.channel} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
