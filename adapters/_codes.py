@@ -43,7 +43,7 @@ __all__ = [
 
 # Canonical code list name → the name of its type in ``gateway.schema.codes``.
 CODE_LISTS: dict[str, str] = {
-    "kind": "MessageKind",
+    "kind": "Kind",
     "priority": "Priority",
     "crime_area": "CrimeArea",
     "exploitation_type": "ExploitationType",
@@ -64,7 +64,7 @@ CODE_LISTS: dict[str, str] = {
     "route_role": "RouteRole",
     "restriction": "Restriction",
     "classification": "Classification",
-    "country": "CountryCode",
+    "country": "COUNTRY_CODES",
 }
 
 KOSOVO = "XK"
@@ -100,10 +100,10 @@ def canonical_code_lists() -> dict[str, tuple[str, ...]]:
     for list_name, type_name in CODE_LISTS.items():
         source = getattr(codes, type_name, None)
         if source is None:
-            source = getattr(codes, list_name.upper() + "S", None)
-        if source is None:
             raise MappingError(f"canonical code list {list_name!r} ({type_name}) not found")
-        lists[list_name] = _codes_of(source)
+        lists[list_name] = (
+            tuple(sorted(_codes_of(source))) if list_name == "country" else (_codes_of(source))
+        )
     return lists
 
 
