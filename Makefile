@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/marri-gateway sandbox
+	$(BIN)/marri-gateway sandbox $(RUN_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

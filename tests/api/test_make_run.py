@@ -1,0 +1,74 @@
+"""The README's promise: ``make run`` starts the gateway and ``send`` gets a 202."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.gateway_process import BIN, free_port
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
+    port = free_port()
+    sim_base = random.randint(20000, 40000)
+    env = {
+        **os.environ,
+        "MARRI_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+        "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+        "MARRI_CHANNELS_FILE": str(tmp_path / "channels.json"),
+        "MARRI_SANDBOX_TOKENS": str(tmp_path / "tokens.json"),
+    }
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            ["make", "-s", "run", f"RUN_ARGS=--port {port} --simulator-port-base {sim_base}"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("make run did not start the gateway:\n" + log.read_text())
+
+        banner = log.read_text()
+        assert f"http://127.0.0.1:{port}/docs" in banner
+        assert "sender:XK" in banner
+        assert (tmp_path / "keys.json").stat().st_mode & 0o077 == 0
+
+        sent = subprocess.run(
+            [str(BIN), "send", "examples/al-victim-identification-pcc-see.json",
+             "--url", f"http://127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert "HTTP 202" in sent.stdout
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
