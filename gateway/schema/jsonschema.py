@@ -1,0 +1,48 @@
+"""The JSON Schema of canonical v1, as served at ``GET /v1/schema`` and checked in under docs/.
+
+Run ``python -m gateway.schema.jsonschema`` after changing the models; a test fails while the
+checked-in file differs from a fresh export.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.schema.message import SCHEMA_ID, CanonicalMessage
+
+SCHEMA_URI = "urn:marri:exchange:1"
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "schema" / "canonical-v1.json"
+
+
+def canonical_json_schema() -> dict[str, Any]:
+    """The validation-mode schema with wire names (``schema``, ``from``)."""
+    schema = CanonicalMessage.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_URI
+    schema["title"] = f"Canonical message {SCHEMA_ID}"
+    return schema
+
+
+def render_json_schema() -> str:
+    """The exact text of the checked-in file: sorted keys, indent 2, trailing newline."""
+    return json.dumps(canonical_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_json_schema(path: Path = DOC_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_json_schema(), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    target = write_json_schema(Path(args[0]) if args else DOC_PATH)
+    print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

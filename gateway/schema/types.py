@@ -1,0 +1,144 @@
+"""Scalar types of the canonical message: partial dates, timestamps, refs and bounded text.
+
+Timestamps are RFC 3339 strings with an offset; a naive timestamp is refused because the
+sender's clock zone cannot be guessed. Partial dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``)
+stay strings so that what the sender did not know is never made up, but they must name a real
+calendar date. Custom errors carry their own text and never the value that failed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+)
+REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+_PARTIAL_DATE = re.compile(PARTIAL_DATE_PATTERN)
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+
+
+def _check_partial_date(value: str) -> str:
+    """Refuse partial dates that name no real day, month or year (``2021-02-30``, ``2021-13``)."""
+    parts = value.split("-")
+    year = int(parts[0])
+    month = int(parts[1]) if len(parts) > 1 else 1
+    day = int(parts[2]) if len(parts) > 2 else 1
+    try:
+        date(year, month, day)
+    except ValueError:
+        raise PydanticCustomError(
+            "partial_date", "must be a real date written YYYY, YYYY-MM or YYYY-MM-DD"
+        ) from None
+    return value
+
+
+PartialDate = Annotated[
+    str,
+    StringConstraints(pattern=PARTIAL_DATE_PATTERN),
+    AfterValidator(_check_partial_date),
+]
+"""``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, naming a real date."""
+
+
+def _timestamp_error() -> PydanticCustomError:
+    return PydanticCustomError(
+        "timestamp", "must be an RFC 3339 timestamp such as 2026-03-01T10:15:00+01:00"
+    )
+
+
+def _naive_error() -> PydanticCustomError:
+    return PydanticCustomError("timezone_aware", "must carry a UTC offset (Z or +hh:mm)")
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and _TIMESTAMP.match(value):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise _timestamp_error() from None
+    else:
+        raise _timestamp_error()
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _naive_error()
+    return parsed
+
+
+def _serialise_timestamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+_TIMESTAMP_JSON_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339 timestamp with an offset",
+}
+
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(_parse_timestamp, json_schema_input_type=str),
+    PlainSerializer(_serialise_timestamp, return_type=str, when_used="json"),
+    WithJsonSchema(_TIMESTAMP_JSON_SCHEMA),
+]
+"""An offset-carrying RFC 3339 timestamp (naive ones are refused)."""
+
+
+def _parse_event_time(value: Any) -> datetime | str:
+    if isinstance(value, str) and _PARTIAL_DATE.match(value):
+        return _check_partial_date(value)
+    if isinstance(value, datetime | str):
+        try:
+            return _parse_timestamp(value)
+        except PydanticCustomError as exc:
+            if exc.type == "timezone_aware":
+                raise
+    raise PydanticCustomError(
+        "timestamp_or_partial_date",
+        "must be an RFC 3339 timestamp with an offset or a partial date YYYY[-MM[-DD]]",
+    )
+
+
+def _serialise_event_time(value: datetime | str) -> str:
+    return _serialise_timestamp(value) if isinstance(value, datetime) else value
+
+
+EventTime = Annotated[
+    datetime | str,
+    PlainValidator(_parse_event_time, json_schema_input_type=str),
+    PlainSerializer(_serialise_event_time, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                _TIMESTAMP_JSON_SCHEMA,
+                {"type": "string", "pattern": PARTIAL_DATE_PATTERN},
+            ],
+            "description": "when it happened: a timestamp, or a partial date when less is known",
+        }
+    ),
+]
+"""A timestamp when the moment is known, else a partial date."""
+
+Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
+"""A message-local identifier of an entity; safe to quote in errors and logs."""
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
