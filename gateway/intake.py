@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.base import Adapter, Payload
 from adapters.errors import RenderError
+from gateway.policy import apply_redactions
 from gateway.policy.decision import Decision
 from gateway.schema import (
     CanonicalMessage,
@@ -52,8 +53,6 @@ class Decider(Protocol):
         *,
         recipients: tuple[str, ...],
     ) -> Decision: ...
-
-    def redact(self, message: CanonicalMessage, decision: Decision) -> CanonicalMessage: ...
 
 
 class AdapterLookup(Protocol):
@@ -158,7 +157,7 @@ def plan_deliveries(
             if decision.outcome != "deny":
                 try:
                     payload = adapter.render(
-                        engine.redact(message, decision), decision, recipient=recipient
+                        apply_redactions(message, decision), decision, recipient=recipient
                     )
                 except RenderError as exc:
                     problems = tuple(
