@@ -19,7 +19,8 @@ fallback, being the Cyrillic spelling most used across the region.
 from __future__ import annotations
 
 import unicodedata
-from typing import Final, Literal
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 Language = Literal["sr", "mk"]
 
@@ -27,8 +28,10 @@ __all__ = [
     "UnsupportedScript",
     "cyrillic_language",
     "latin_name",
+    "latin_parts",
     "mrz_name",
     "national_latin",
+    "person_country",
 ]
 
 
@@ -271,3 +274,30 @@ def _mrz_component(name: str) -> str:
     while "<<" in joined:
         joined = joined.replace("<<", "<")
     return joined.strip("<")
+
+
+def person_country(person: Mapping[str, Any], fallback: str | None = None) -> str | None:
+    """The country whose spelling a person's Cyrillic name follows: nationality, birth, sender."""
+    nationalities = person.get("nationalities") or ()
+    if nationalities:
+        return str(nationalities[0])
+    birth_country = (person.get("birth_place") or {}).get("country")
+    return str(birth_country) if birth_country else fallback
+
+
+def latin_parts(
+    name: Mapping[str, Any], country: str | None, transcription: Mapping[str, Any] | None = None
+) -> tuple[str | None, str | None]:
+    """(given, family) of one canonical name in national Latin spelling.
+
+    A ``latin_transcription`` name the sender supplied wins over ours; a script we cannot
+    romanise without one raises ``UnsupportedScript``.
+    """
+    script = str(name.get("script", "Latn"))
+    if script != "Latn" and transcription is not None:
+        return transcription.get("given"), transcription.get("family")
+    given, family = name.get("given"), name.get("family")
+    return (
+        national_latin(given, script, country) if given else None,
+        national_latin(family, script, country) if family else None,
+    )

@@ -1,0 +1,128 @@
+"""``InterpolAdapter``: draft diffusions and notice requests as JSON, posted over HTTPS REST."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
+from adapters._codes import CodeTable, load_code_table
+from adapters._http import HttpChannel, HttpReply
+from adapters.base import Payload, Receipt, SendContext
+from adapters.errors import RenderError
+from adapters.interpol.render import PROFILE, render_document
+
+if TYPE_CHECKING:
+    from gateway.policy.decision import Decision
+    from gateway.schema import CanonicalMessage
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+SCHEMA_FILE = "interpol-notice-1.0.schema.json"
+CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "interpol" / "codes.yaml"
+
+
+@cache
+def code_table() -> CodeTable:
+    """The channel's code table, checked complete against the canonical lists on first use."""
+    return load_code_table("interpol", CODES_FILE)
+
+
+@cache
+def _validator() -> Any:
+    schema = json.loads((SCHEMA_DIR / SCHEMA_FILE).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def json_path(parts: Any) -> str:
+    """``$.persons[0].sex_id`` from a jsonschema path deque."""
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _problem(error: Any) -> str:
+    """One schema violation as path and rule; the instance value is never quoted."""
+    where = json_path(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return f"{where}: required property missing: {', '.join(missing)}"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(key for key in error.instance if key not in allowed)
+        return f"{where}: properties not allowed: {', '.join(extra)}"
+    return f"{where}: fails '{error.validator}'"
+
+
+class InterpolAdapter:
+    """Interpol via the NCB: diffusions (default) and red/yellow/blue/green/purple requests."""
+
+    name: ClassVar[str] = "interpol"
+    profile_version: ClassVar[str] = PROFILE
+    products: ClassVar[tuple[str, ...]] = (
+        "diffusion",
+        "red_notice_request",
+        "yellow_notice_request",
+        "blue_notice_request",
+        "green_notice_request",
+        "purple_notice_request",
+    )
+    default_product: ClassVar[str] = "diffusion"
+    content_type: ClassVar[str] = "application/json"
+    schema_files: ClassVar[tuple[str, ...]] = (SCHEMA_FILE,)
+    per_recipient: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._http = HttpChannel(self.name)
+
+    def render(
+        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+    ) -> Payload:
+        """Pure: the JSON document for the decision's product, validated before it is returned."""
+        product = decision.product or self.default_product
+        if product not in self.products:
+            raise RenderError(
+                f"interpol: unknown product {product!r}", [("$.destinations", "unknown product")]
+            )
+        data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        document = render_document(data, product, code_table())
+        body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        raw = body.encode("utf-8")
+        problems = self.validate_payload(raw)
+        if problems:
+            raise RenderError(
+                f"interpol: rendered {product} fails {SCHEMA_FILE}",
+                [(problem.split(":", 1)[0], "schema") for problem in problems],
+            )
+        return Payload(body=raw, content_type=self.content_type, product=product)
+
+    def validate_payload(self, body: bytes) -> list[str]:
+        """Problems against interpol-notice-1.0.schema.json: paths and rules, never values."""
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return [f"$: not JSON ({type(exc).__name__})"]
+        errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+        return [_problem(error) for error in errors]
+
+    async def send(self, payload: Payload, context: SendContext) -> Receipt:
+        """POST the stored JSON; the NCB endpoint answers with a JSON receipt."""
+        return await self._http.send(payload, context, parse_receipt)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def parse_receipt(reply: HttpReply) -> Receipt:
+    """``{"reference": str, "duplicate": bool}`` → ``Receipt``; anything else is unreadable."""
+    data = json.loads(reply.body)
+    reference = data["reference"]
+    if not isinstance(reference, str) or not reference:
+        raise ValueError("receipt without a reference")
+    return Receipt(
+        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
+    )
