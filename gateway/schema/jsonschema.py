@@ -1,6 +1,6 @@
 """The JSON Schema of canonical v1, as served at ``GET /v1/schema`` and checked in under docs/.
 
-Run ``python -m gateway.schema.jsonschema`` after changing the models; a test fails while the
+Run ``python -m gateway.schema`` after changing the models; a test fails while the
 checked-in file differs from a fresh export.
 """
 

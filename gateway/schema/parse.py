@@ -19,9 +19,12 @@ from gateway.schema.errors import MessageInvalid, Violation, json_path, violatio
 from gateway.schema.message import CanonicalMessage
 from gateway.schema.rules import message_rule_problems
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENERS = frozenset(b"[{")
+
+#: How deep a valid message can nest: message → persons → person → names → name.
+SCHEMA_DEPTH = 5
 
 
 def nesting_depth(raw: bytes) -> int:
@@ -55,29 +58,42 @@ def _refuse(violation: Violation) -> MessageInvalid:
 def parse_message(
     raw: bytes, *, today: date | None = None, max_depth: int = 32
 ) -> CanonicalMessage:
-    """Validate ``raw`` as canonical v1; ``today`` fixes the date retention is checked against."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _refuse(
-            Violation("$", "invalid_json", f"not UTF-8: invalid byte at offset {exc.start}")
-        ) from None
-    if nesting_depth(raw) > max_depth:
-        raise _refuse(Violation("$", "too_deep", f"JSON nests deeper than {max_depth} levels"))
+    """Validate ``raw`` as canonical v1; ``today`` fixes the date retention is checked against.
+
+    A valid message nests at most ``SCHEMA_DEPTH`` levels (unknown fields are refused), so the
+    depth scan only runs up front when ``max_depth`` is tighter than that, and otherwise only
+    on the failure path, to name the real problem.
+    """
+    if max_depth < SCHEMA_DEPTH:
+        _refuse_deep(raw, max_depth)
     context = {"today": today} if today is not None else None
     try:
         return CanonicalMessage.model_validate_json(
             raw, context=context, by_alias=True, by_name=False
         )
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        if any(error["type"] == "json_invalid" for error in errors):
-            raise _refuse(_invalid_json(text)) from None
-        if any(error["type"] == "model_type" and not error["loc"] for error in errors):
-            raise _refuse(
-                Violation("$", "not_object", "the message must be a JSON object")
-            ) from None
-        raise MessageInvalid(_all_violations(exc, text)) from None
+        failure = exc
+    text = _decode(raw)
+    _refuse_deep(raw, max_depth)
+    errors = failure.errors(include_url=False, include_input=False)
+    if any(error["type"] == "json_invalid" for error in errors):
+        raise _refuse(_invalid_json(text))
+    if any(error["type"] == "model_type" and not error["loc"] for error in errors):
+        raise _refuse(Violation("$", "not_object", "the message must be a JSON object"))
+    raise MessageInvalid(_all_violations(failure, text))
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f"invalid byte at offset {exc.start}"
+        raise _refuse(Violation("$", "invalid_json", f"not UTF-8: {where}")) from None
+
+
+def _refuse_deep(raw: bytes, max_depth: int) -> None:
+    if nesting_depth(raw) > max_depth:
+        raise _refuse(Violation("$", "too_deep", f"JSON nests deeper than {max_depth} levels"))
 
 
 def _all_violations(exc: ValidationError, text: str) -> list[Violation]:
