@@ -1,0 +1,35 @@
+"""OpenTelemetry for the gateway: provider set-up, span helpers and the attribute allow-list."""
+
+from gateway.telemetry.attributes import ALLOWED, allowed_attribute, safe_attributes
+from gateway.telemetry.setup import configure_tracing, install_memory_exporter, tracer
+from gateway.telemetry.spans import (
+    AttemptSpan,
+    attempt_span,
+    current_traceparent,
+    format_traceparent,
+    intake_span,
+    log_event,
+    mark_error,
+    parse_traceparent,
+    set_attributes,
+    stage_span,
+)
+
+__all__ = [
+    "ALLOWED",
+    "AttemptSpan",
+    "allowed_attribute",
+    "attempt_span",
+    "configure_tracing",
+    "current_traceparent",
+    "format_traceparent",
+    "install_memory_exporter",
+    "intake_span",
+    "log_event",
+    "mark_error",
+    "parse_traceparent",
+    "safe_attributes",
+    "set_attributes",
+    "stage_span",
+    "tracer",
+]

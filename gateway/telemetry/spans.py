@@ -1,0 +1,174 @@
+"""Span helpers for the two halves of a message's life: intake and delivery attempts.
+
+Intake runs in one SERVER span with a child per stage (validate, each channel's decision and
+rendering, commit); its context is stored with the message as ``traceparent`` (the creation
+context). Each delivery attempt is a new trace whose PRODUCER span LINKS to that context, so a
+retry hours later does not stretch the intake trace; the transport's CLIENT span is its child and
+its ``traceparent`` is what the destination receives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from gateway.telemetry.attributes import safe_attributes
+from gateway.telemetry.setup import tracer
+
+MESSAGING_SYSTEM = "marri"
+_propagator = TraceContextTextMapPropagator()
+
+
+def parse_traceparent(traceparent: str | None) -> trace.SpanContext | None:
+    """The span context a W3C ``traceparent`` names, or None when absent or malformed."""
+    if not traceparent:
+        return None
+    ctx = _propagator.extract({"traceparent": traceparent})
+    span_context = trace.get_current_span(ctx).get_span_context()
+    return span_context if span_context.is_valid else None
+
+
+def format_traceparent(span_context: trace.SpanContext) -> str:
+    flags = int(span_context.trace_flags)
+    return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{flags:02x}"
+
+
+def current_traceparent() -> str | None:
+    """The ``traceparent`` of the active span, or None when no valid span is active."""
+    span_context = trace.get_current_span().get_span_context()
+    return format_traceparent(span_context) if span_context.is_valid else None
+
+
+def mark_error(span: trace.Span, error_class: str) -> None:
+    """Error status and ``error.type`` by class name only: exception texts may hold data."""
+    span.set_attribute("error.type", error_class)
+    span.set_status(Status(StatusCode.ERROR, error_class))
+
+
+@contextmanager
+def _span(
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    context: Context | None = None,
+    links: list[Link] | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Iterator[trace.Span]:
+    with tracer().start_as_current_span(
+        name,
+        context=context,
+        kind=kind,
+        links=links,
+        attributes=safe_attributes(attributes),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield span
+        except BaseException as exc:
+            mark_error(span, type(exc).__name__)
+            raise
+
+
+@contextmanager
+def intake_span(incoming_traceparent: str | None) -> Iterator[trace.Span]:
+    """The SERVER span of one intake, child of the caller's trace when it sent one."""
+    parent = parse_traceparent(incoming_traceparent)
+    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else Context()
+    with _span("intake message", kind=SpanKind.SERVER, context=context) as span:
+        yield span
+
+
+@contextmanager
+def stage_span(name: str, **attributes: Any) -> Iterator[trace.Span]:
+    """A child span for one intake stage (validate, decide, render, commit)."""
+    with _span(name, attributes=attributes) as span:
+        yield span
+
+
+def set_attributes(span: trace.Span, **attributes: Any) -> None:
+    """Set attributes through the allow-list (None values are skipped)."""
+    span.set_attributes(safe_attributes(attributes))
+
+
+@dataclass
+class AttemptSpan:
+    """The span of one delivery attempt, with the ids the attempts row stores."""
+
+    span: trace.Span
+
+    @property
+    def trace_id(self) -> str:
+        return f"{self.span.get_span_context().trace_id:032x}"
+
+    @property
+    def span_id(self) -> str:
+        return f"{self.span.get_span_context().span_id:016x}"
+
+    def record_outcome(
+        self,
+        state: str,
+        *,
+        error_class: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        """The attempt's result: the delivery's next state, the error class, the HTTP status."""
+        set_attributes(
+            self.span,
+            **{"marri.delivery.state": state, "http.response.status_code": http_status},
+        )
+        if error_class:
+            mark_error(self.span, error_class)
+
+
+@contextmanager
+def attempt_span(
+    *,
+    channel: str,
+    delivery_id: str,
+    message_id: str,
+    attempt: int,
+    creation_traceparent: str | None,
+    recipient: str | None = None,
+) -> Iterator[AttemptSpan]:
+    """A PRODUCER span (a new trace) linked to the intake context stored with the message."""
+    creation = parse_traceparent(creation_traceparent)
+    links = [Link(creation)] if creation is not None else []
+    attributes = {
+        "messaging.system": MESSAGING_SYSTEM,
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "send",
+        "messaging.destination.name": channel,
+        "messaging.message.id": delivery_id,
+        "marri.channel": channel,
+        "marri.delivery.id": delivery_id,
+        "marri.message.id": message_id,
+        "marri.attempt.number": attempt,
+        "marri.recipient": recipient,
+    }
+    with _span(
+        f"send {channel}",
+        kind=SpanKind.PRODUCER,
+        context=Context(),
+        links=links,
+        attributes=attributes,
+    ) as span:
+        yield AttemptSpan(span)
+
+
+def log_event(logger: logging.Logger, level: int, event: str, **attributes: Any) -> None:
+    """A log line of an event name and allow-listed ``key=value`` pairs, with the trace id."""
+    fields = safe_attributes(attributes)
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        fields["trace_id"] = f"{span_context.trace_id:032x}"
+    text = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    logger.log(level, "%s %s", event, text)
