@@ -36,6 +36,8 @@ from gateway.security.identity import Identity
 from gateway.store.crypto import Keyring, message_aad, payload_aad
 from gateway.store.states import PRIORITY_RANK, DeliveryState, derive_message_status
 from gateway.store.tables import deliveries, messages, utcnow
+from gateway.telemetry import current_traceparent, intake_span, set_attributes, stage_span
+from gateway.telemetry.metrics import count_refusal
 
 if TYPE_CHECKING:
     from gateway.config import Settings
@@ -150,15 +152,23 @@ def plan_deliveries(
             [(r,) for r in recipients] if adapter.per_recipient and recipients else [recipients]
         )
         for group in groups:
-            decision = engine.decide(message, facts, destination, recipients=group)
             recipient = group[0] if adapter.per_recipient and group else None
+            where = {"marri.channel": destination.channel, "marri.recipient": recipient}
+            with stage_span(f"decide {destination.channel}", **where) as span:
+                decision = engine.decide(message, facts, destination, recipients=group)
+                set_attributes(span, **{"marri.decision.outcome": decision.outcome})
+                set_attributes(
+                    span, **{"marri.decision.rules": [f.rule for f in decision.findings]}
+                )
             payload: Payload | None = None
             problems: tuple[Violation, ...] = ()
             if decision.outcome != "deny":
                 try:
-                    payload = adapter.render(
-                        apply_redactions(message, decision), decision, recipient=recipient
-                    )
+                    with stage_span(f"render {destination.channel}", **where) as span:
+                        payload = adapter.render(
+                            apply_redactions(message, decision), decision, recipient=recipient
+                        )
+                        set_attributes(span, **{"marri.payload.size": len(payload.body)})
                 except RenderError as exc:
                     problems = tuple(
                         Violation(
@@ -226,7 +236,25 @@ class IntakeService:
     async def accept(
         self, raw: bytes, identity: Identity, *, traceparent: str | None = None
     ) -> IntakeAnswer:
-        message = self.validate(raw)
+        """Accept in one SERVER span; its context (not the caller's) is stored as traceparent."""
+        with intake_span(traceparent) as span:
+            try:
+                answer = await self._accept(raw, identity, current_traceparent())
+            except IntakeRefused as exc:
+                count_refusal(exc.code)
+                set_attributes(span, **{"marri.intake.outcome": "refused"})
+                set_attributes(span, **{"marri.refusal.code": exc.code})
+                raise
+            outcome = "accepted" if answer.status == 202 else "replayed"
+            set_attributes(span, **{"marri.intake.outcome": outcome})
+            set_attributes(span, **{"marri.message.id": answer.body.get("message_id")})
+            return answer
+
+    async def _accept(
+        self, raw: bytes, identity: Identity, traceparent: str | None
+    ) -> IntakeAnswer:
+        with stage_span("validate"):
+            message = self.validate(raw)
         if message.sender.country != identity.country:
             raise IntakeRefused(
                 403,
@@ -254,7 +282,8 @@ class IntakeService:
 
         records = self._records(message, raw, digest, identity, plans, traceparent)
         try:
-            stored = await self.store.write(lambda conn: _store_new(conn, records))
+            with stage_span("commit", **{"marri.deliveries": len(records.deliveries)}):
+                stored = await self.store.write(lambda conn: _store_new(conn, records))
         except IntegrityError:
             stored = await self.store.read(lambda conn: _find_existing(conn, message_id))
             if stored is None:
