@@ -1,0 +1,201 @@
+"""Claiming due deliveries with a lease, in one short transaction.
+
+PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks rows no other worker is claiming, then an
+UPDATE stamps ``state='sending'``, the lease owner and ``lease_until``. SQLite has no row locks;
+the same statements run inside ``BEGIN IMMEDIATE``, whose write lock serialises claimers across
+processes. No lock outlives the transaction: the network call happens after the commit, and
+the lease (not a lock) keeps other workers off the row until it lapses.
+
+Due means: ``queued``, ``retry_wait`` or ``unknown`` with ``next_attempt_at`` passed, or
+``sending`` whose lease lapsed (its worker died). Highest priority first, then oldest due.
+Claiming counts the attempt, so a payload that kills its worker still reaches its limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from gateway.delivery.breaker import ChannelGate, load_gates, save_gate, take_probe
+from gateway.store.states import DeliveryState
+from gateway.store.tables import deliveries, messages
+
+RESENDABLE = (DeliveryState.QUEUED, DeliveryState.RETRY_WAIT, DeliveryState.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery this worker holds a lease on, with what sending it needs."""
+
+    id: str
+    message_id: str
+    channel: str
+    recipient: str | None
+    product: str
+    prior_state: str
+    attempts: int
+    priority_rank: int
+    idempotency_key: str
+    next_attempt_at: datetime | None
+    deadline_at: datetime | None
+    lease_until: datetime
+    payload_ciphertext: bytes | None
+    payload_key_id: str | None
+    content_type: str | None
+    payload_headers_json: str | None
+    receipt_json: str | None
+    traceparent: str | None
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(
+            deliveries.c.state.in_([s.value for s in RESENDABLE]),
+            deliveries.c.next_attempt_at <= now,
+        ),
+        and_(deliveries.c.state == DeliveryState.SENDING.value, deliveries.c.lease_until <= now),
+    )
+
+
+def _claim_channel(
+    conn: Connection,
+    channel: str,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[ClaimedDelivery]:
+    pick = (
+        select(deliveries.c.id, deliveries.c.state)
+        .where(deliveries.c.channel == channel, _due(now))
+        .order_by(deliveries.c.priority_rank, deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    prior = {row.id: row.state for row in conn.execute(pick)}
+    if not prior:
+        return []
+    rows = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(list(prior)), _due(now))
+        .values(
+            state=DeliveryState.SENDING.value,
+            lease_owner=worker_id,
+            lease_until=lease_until,
+            attempts=deliveries.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            deliveries.c.id,
+            deliveries.c.message_id,
+            deliveries.c.channel,
+            deliveries.c.recipient,
+            deliveries.c.product,
+            deliveries.c.attempts,
+            deliveries.c.priority_rank,
+            deliveries.c.idempotency_key,
+            deliveries.c.next_attempt_at,
+            deliveries.c.deadline_at,
+            deliveries.c.payload_ciphertext,
+            deliveries.c.payload_key_id,
+            deliveries.c.content_type,
+            deliveries.c.payload_headers_json,
+            deliveries.c.receipt_json,
+        )
+    ).all()
+    message_ids = {row.message_id for row in rows}
+    traceparents = dict(
+        conn.execute(
+            select(messages.c.id, messages.c.traceparent).where(messages.c.id.in_(message_ids))
+        ).tuples()
+    )
+    return [
+        ClaimedDelivery(
+            id=row.id,
+            message_id=row.message_id,
+            channel=row.channel,
+            recipient=row.recipient,
+            product=row.product,
+            prior_state=prior[row.id],
+            attempts=row.attempts,
+            priority_rank=row.priority_rank,
+            idempotency_key=row.idempotency_key,
+            next_attempt_at=row.next_attempt_at,
+            deadline_at=row.deadline_at,
+            lease_until=lease_until,
+            payload_ciphertext=row.payload_ciphertext,
+            payload_key_id=row.payload_key_id,
+            content_type=row.content_type,
+            payload_headers_json=row.payload_headers_json,
+            receipt_json=row.receipt_json,
+            traceparent=traceparents.get(row.message_id),
+        )
+        for row in rows
+    ]
+
+
+def claim_due_deliveries(
+    conn: Connection,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease_s: float,
+    wants: Mapping[str, int],
+) -> list[ClaimedDelivery]:
+    """Lease up to ``wants[channel]`` due deliveries per channel; paused channels and open
+    breakers are skipped, an open breaker whose wait is over yields exactly one probe."""
+    lease_until = now + timedelta(seconds=lease_s)
+    gates = load_gates(conn)
+    claimed: list[ClaimedDelivery] = []
+    for channel, free in wants.items():
+        if free <= 0:
+            continue
+        gate = gates.get(channel, ChannelGate(channel))
+        mode = gate.mode(now)
+        if mode == "blocked":
+            continue
+        limit = free
+        if mode == "probe":
+            if not take_probe(conn, channel, now, lease_until):
+                continue
+            limit = 1
+        rows = _claim_channel(
+            conn, channel, worker_id=worker_id, now=now, lease_until=lease_until, limit=limit
+        )
+        if mode == "probe" and not rows:
+            save_gate(conn, gate, now)  # nothing to probe with: leave the breaker as it was
+        claimed.extend(rows)
+    claimed.sort(key=lambda c: (c.priority_rank, c.next_attempt_at or now, c.id))
+    return claimed
+
+
+def release_leases(
+    conn: Connection,
+    *,
+    worker_id: str,
+    now: datetime,
+    delivery_ids: list[str] | None = None,
+) -> int:
+    """Give up this worker's leases (all, or the given ones): the rows become ``unknown`` and
+    due now, because a request may have left before the worker stopped."""
+    query = update(deliveries).where(
+        deliveries.c.state == DeliveryState.SENDING.value,
+        deliveries.c.lease_owner == worker_id,
+    )
+    if delivery_ids is not None:
+        query = query.where(deliveries.c.id.in_(delivery_ids))
+    result = conn.execute(
+        query.values(
+            state=DeliveryState.UNKNOWN.value,
+            next_attempt_at=now,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount)
