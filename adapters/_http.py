@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import DeliveryError, OutcomeUnknown, PermanentError, TransientError
@@ -183,16 +186,34 @@ class HttpChannel:
     async def exchange(
         self, url: str, body: bytes, headers: Mapping[str, str], context: SendContext
     ) -> HttpReply:
-        """POST ``body`` and read the reply up to ``context.max_reply_bytes``; errors mapped."""
+        """POST ``body`` and read the reply up to ``context.max_reply_bytes``; errors mapped.
+
+        The POST runs in a CLIENT span (child of the caller's attempt span) whose context is the
+        ``traceparent`` the destination receives.
+        """
         slot = self.slot(context)
         async with slot.in_flight:
-            with translate_httpx_errors(self.channel):
+            with _client_span(self.channel, url) as span:
+                wire = dict(headers)
+                if span.get_span_context().is_valid:
+                    wire.pop("traceparent", None)
+                    _PROPAGATOR.inject(wire)
                 try:
-                    return await _stream_post(slot.client, url, body, headers, context)
-                except _ReplyTooLarge:
-                    raise PermanentError(
-                        f"{self.channel}: reply exceeds {context.max_reply_bytes} bytes"
-                    ) from None
+                    with translate_httpx_errors(self.channel):
+                        try:
+                            reply = await _stream_post(slot.client, url, body, wire, context)
+                        except _ReplyTooLarge:
+                            raise PermanentError(
+                                f"{self.channel}: reply exceeds {context.max_reply_bytes} bytes"
+                            ) from None
+                except DeliveryError as exc:
+                    span.set_attribute("error.type", type(exc).__name__)
+                    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                    raise
+                span.set_attribute("http.response.status_code", reply.status)
+                if reply.status >= 400:
+                    span.set_status(Status(StatusCode.ERROR, f"HTTP{reply.status}"))
+                return reply
 
     async def send(
         self, payload: Payload, context: SendContext, parse_reply: ReplyParser
@@ -213,6 +234,31 @@ class HttpChannel:
                 f"{self.channel}: HTTP {reply.status}, reply unreadable ({type(exc).__name__})",
                 http_status=reply.status,
             ) from exc
+
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+@contextlib.contextmanager
+def _client_span(channel: str, url: str) -> Iterator[trace.Span]:
+    """The CLIENT span of one POST: method, server, channel; never the URL's path or query."""
+    target = httpx.URL(url)
+    attributes: dict[str, str | int] = {
+        "http.request.method": "POST",
+        "server.address": target.host,
+        "messaging.destination.name": channel,
+    }
+    if target.port is not None:
+        attributes["server.port"] = target.port
+    tracer = trace.get_tracer("adapters.http")
+    with tracer.start_as_current_span(
+        "POST",
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        yield span
 
 
 def timeout_of(context: SendContext) -> httpx.Timeout:
