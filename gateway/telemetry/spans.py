@@ -113,6 +113,10 @@ class AttemptSpan:
     def span_id(self) -> str:
         return f"{self.span.get_span_context().span_id:016x}"
 
+    @property
+    def traceparent(self) -> str:
+        return format_traceparent(self.span.get_span_context())
+
     def record_outcome(
         self,
         state: str,
