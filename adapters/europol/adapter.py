@@ -1,0 +1,90 @@
+"""EuropolAdapter: the siena-1.0 profile (the gateway's own, modelled on public SIENA/UMF facts).
+
+Render builds the SienaMessage body (``render.py``), wraps it in a SOAP 1.1 envelope, and checks
+the result against the profile's XSDs before returning it. Send posts the stored envelope as the
+WSDL's ``SubmitMessage`` operation through zeep (``adapters/_soap.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lxml import etree
+
+from adapters._codes import CodeTable
+from adapters._http import HttpChannel
+from adapters._soap import SOAP_CONTENT_TYPE, SoapService, envelope, envelope_problems
+from adapters._xml import serialize
+from adapters.base import Payload, Receipt, SendContext
+from adapters.errors import RenderError
+from adapters.europol.render import SE, build_siena_message
+
+if TYPE_CHECKING:
+    from gateway.policy.decision import Decision
+    from gateway.schema.message import CanonicalMessage
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+
+
+class EuropolAdapter:
+    """Europol via SIENA-style SOAP messages: one delivery per message, to Europol itself."""
+
+    name: ClassVar[str] = "europol"
+    profile_version: ClassVar[str] = "siena-1.0"
+    products: ClassVar[tuple[str, ...]] = ("information_exchange",)
+    default_product: ClassVar[str] = "information_exchange"
+    content_type: ClassVar[str] = SOAP_CONTENT_TYPE
+    schema_files: ClassVar[tuple[str, ...]] = (
+        "schema/siena-envelope-1.0.xsd",
+        "schema/umf-entities-1.0.xsd",
+        "schema/siena-1.0.wsdl",
+    )
+    per_recipient: ClassVar[bool] = False
+
+    def __init__(self, codes: CodeTable) -> None:
+        self.codes = codes
+        self.service = SoapService(self.name, SCHEMA_DIR / "siena-1.0.wsdl", "SubmitMessage")
+        if self.service.input_element != etree.QName(SE, "SienaMessage"):
+            raise ValueError("WSDL input element is not se:SienaMessage")
+        self.http = HttpChannel(self.name)
+
+    def render(
+        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+    ) -> Payload:
+        if decision.product not in self.products:
+            raise RenderError(
+                f"europol has no product {decision.product!r}", [("$.destinations", "product")]
+            )
+        body = serialize(envelope(build_siena_message(message, self.codes, recipient)))
+        problems = self.validate_payload(body)
+        if problems:
+            raise RenderError(
+                "rendered payload fails the siena-1.0 schema",
+                [(problem.split(":", 1)[0], problem) for problem in problems],
+            )
+        return Payload(
+            body=body,
+            content_type=self.content_type,
+            product=decision.product,
+            recipient=recipient,
+            headers={"SOAPAction": f'"{self.service.soap_action}"'},
+        )
+
+    def validate_payload(self, body: bytes) -> list[str]:
+        return envelope_problems(
+            body,
+            self.service.input_element,
+            SCHEMA_DIR / "siena-envelope-1.0.xsd",
+            MAX_PAYLOAD_BYTES,
+        )
+
+    async def send(self, payload: Payload, context: SendContext) -> Receipt:
+        return await self.service.send(self.http, payload, context, _receipt)
+
+
+def _receipt(result: Any, status: int) -> Receipt:
+    """SubmissionReceipt → Receipt; zeep returns the part's value (Reference, Duplicate)."""
+    reference = str(result.Reference)
+    return Receipt(reference=reference, http_status=status, duplicate=bool(result.Duplicate))
