@@ -25,12 +25,6 @@ CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "interpol" / "co
 
 
 @cache
-def code_table() -> CodeTable:
-    """The channel's code table, checked complete against the canonical lists on first use."""
-    return load_code_table("interpol", CODES_FILE)
-
-
-@cache
 def _validator() -> Any:
     schema = json.loads((SCHEMA_DIR / SCHEMA_FILE).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
@@ -73,10 +67,12 @@ class InterpolAdapter:
     )
     default_product: ClassVar[str] = "diffusion"
     content_type: ClassVar[str] = "application/json"
-    schema_files: ClassVar[tuple[str, ...]] = (SCHEMA_FILE,)
+    schema_files: ClassVar[tuple[str, ...]] = (f"schema/{SCHEMA_FILE}",)
     per_recipient: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __init__(self, codes: CodeTable | None = None) -> None:
+        # The registry passes the checked table; standalone use loads the shipped one.
+        self.codes = codes if codes is not None else load_code_table(self.name, CODES_FILE)
         self._http = HttpChannel(self.name)
 
     def render(
@@ -89,7 +85,7 @@ class InterpolAdapter:
                 f"interpol: unknown product {product!r}", [("$.destinations", "unknown product")]
             )
         data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
-        document = render_document(data, product, code_table())
+        document = render_document(data, product, self.codes)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         raw = body.encode("utf-8")
         problems = self.validate_payload(raw)
