@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from gateway.api import health, messages, schema
+from gateway.api import audit, health, messages, schema
 from gateway.api.errors import install_error_handlers
 from gateway.context import GatewayContext
 from gateway.schema import canonical_json_schema
+from gateway.security.enforce import authorize, install_security
 
-ROUTERS = [messages.router, schema.router, health.router]
+ROUTERS = [messages.router, schema.router, health.router, audit.router]
 
 
 def create_app(context: GatewayContext) -> FastAPI:
@@ -24,10 +25,13 @@ def create_app(context: GatewayContext) -> FastAPI:
             "National systems send ONE canonical message; the gateway checks, per destination, "
             "the legal basis, renders what each channel takes and delivers it durably."
         ),
+        # Every route passes the authorisation table first (gateway/security/policy_table.py).
+        dependencies=[Depends(authorize)],
     )
     app.state.context = context
     app.state.token_cache = {}
     install_error_handlers(app)
+    install_security(app)
     for router in ROUTERS:
         app.include_router(router)
 

@@ -2,6 +2,12 @@
 
 An entry's hash covers its own fields and the previous entry's hash, so editing or deleting any
 entry breaks the chain from that point on, which ``verify_chain`` reports.
+
+Deleting the *last* entries leaves a shorter chain that is still consistent, so every append
+also moves a chain head: the row with ``seq = 0`` (action ``chain.head``) holds the hash, seq
+and count of the newest entry. It is the one row that changes; ``verify_chain`` checks it
+against the walked chain. To catch a rewrite of the whole table, keep the head that
+``marri-gateway audit verify`` prints somewhere else and pass it back with ``--expect-head``.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text, update
 
 from gateway.store.tables import audit_entries, utcnow
 
 GENESIS = "0" * 64
+HEAD_SEQ = 0
+HEAD_ACTION = "chain.head"
 # Serialises appends on PostgreSQL so that concurrent writers extend one chain.
 _PG_LOCK_KEY = 0x4D415252
 
@@ -54,14 +62,17 @@ def append_audit(
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     prev = conn.execute(
-        select(audit_entries.c.entry_hash).order_by(audit_entries.c.seq.desc()).limit(1)
+        select(audit_entries.c.entry_hash)
+        .where(audit_entries.c.seq != HEAD_SEQ)
+        .order_by(audit_entries.c.seq.desc())
+        .limit(1)
     ).scalar()
     prev_hash = prev or GENESIS
     # Microsecond precision survives both back ends, so the hash can be recomputed from the row.
     at = utcnow()
     details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"))
     entry_hash = _entry_hash(prev_hash, at, actor, action, subject, reason, details_json)
-    conn.execute(
+    inserted = conn.execute(
         audit_entries.insert().values(
             at=at,
             actor=actor,
@@ -73,7 +84,70 @@ def append_audit(
             entry_hash=entry_hash,
         )
     )
+    primary_key = inserted.inserted_primary_key
+    assert primary_key is not None
+    seq = int(primary_key[0])
+    _move_head(conn, seq=seq, entry_hash=entry_hash, at=at)
     return entry_hash
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest entry as the head row records it."""
+
+    seq: int
+    entry_hash: str
+    entries: int
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.entry_hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> ChainHead:
+        seq, _, digest = text.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise ValueError("a chain head is written SEQ:SHA256")
+        return cls(int(seq), digest.lower(), -1)
+
+
+def read_head(conn: Connection) -> ChainHead | None:
+    row = conn.execute(select(audit_entries).where(audit_entries.c.seq == HEAD_SEQ)).first()
+    if row is None:
+        return None
+    details = json.loads(row.details_json)
+    return ChainHead(int(details["seq"]), row.entry_hash, int(details["entries"]))
+
+
+def _move_head(conn: Connection, *, seq: int, entry_hash: str, at: datetime) -> None:
+    head = read_head(conn)
+    if head is None:
+        # First append (or a log written before heads existed): count what is there.
+        entries = conn.execute(
+            select(func.count()).select_from(audit_entries).where(audit_entries.c.seq != HEAD_SEQ)
+        ).scalar_one()
+        conn.execute(
+            audit_entries.insert().values(
+                seq=HEAD_SEQ,
+                at=at,
+                actor="gateway",
+                action=HEAD_ACTION,
+                subject="audit:head",
+                reason=None,
+                details_json=_head_details(seq, int(entries)),
+                prev_hash=GENESIS,
+                entry_hash=entry_hash,
+            )
+        )
+        return
+    conn.execute(
+        update(audit_entries)
+        .where(audit_entries.c.seq == HEAD_SEQ)
+        .values(at=at, details_json=_head_details(seq, head.entries + 1), entry_hash=entry_hash)
+    )
+
+
+def _head_details(seq: int, entries: int) -> str:
+    return json.dumps({"entries": entries, "seq": seq}, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -81,17 +155,26 @@ class ChainReport:
     entries: int
     first_bad_seq: int | None
     problem: str | None
+    head: ChainHead | None = None
 
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
 
 
-def verify_chain(conn: Connection) -> ChainReport:
-    """Walk the log in order and recompute every hash."""
+def verify_chain(conn: Connection, *, expect_head: ChainHead | None = None) -> ChainReport:
+    """Walk the log in order, recompute every hash, then check the head (and a kept one)."""
     prev_hash = GENESIS
     count = 0
-    for row in conn.execute(select(audit_entries).order_by(audit_entries.c.seq)):
+    last_seq = 0
+    seen: dict[int, str] = {}
+    rows = conn.execute(
+        select(audit_entries)
+        .where(audit_entries.c.seq != HEAD_SEQ)
+        .order_by(audit_entries.c.seq)
+        .execution_options(yield_per=1000)
+    )
+    for row in rows:
         count += 1
         if row.prev_hash != prev_hash:
             return ChainReport(count, row.seq, "an entry before this one was changed or removed")
@@ -101,4 +184,19 @@ def verify_chain(conn: Connection) -> ChainReport:
         if expected != row.entry_hash:
             return ChainReport(count, row.seq, "this entry was changed after it was written")
         prev_hash = row.entry_hash
-    return ChainReport(count, None, None)
+        last_seq = row.seq
+        if expect_head is not None and row.seq == expect_head.seq:
+            seen[row.seq] = row.entry_hash
+    head = read_head(conn)
+    if head is None:
+        if count:
+            return ChainReport(count, HEAD_SEQ, "the chain head is missing")
+    elif head.seq > last_seq or head.entries > count:
+        return ChainReport(count, last_seq + 1, "entries after this point were removed")
+    elif head.seq != last_seq or head.entry_hash != prev_hash or head.entries != count:
+        return ChainReport(count, HEAD_SEQ, "the chain head does not match the newest entry")
+    if expect_head is not None and seen.get(expect_head.seq) != expect_head.entry_hash:
+        return ChainReport(
+            count, expect_head.seq, "the log no longer holds the head kept outside it"
+        )
+    return ChainReport(count, None, None, head)

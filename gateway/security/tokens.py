@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -63,7 +64,7 @@ def issue_token(
             expires_at=expires_at,
         )
     )
-    role_typed: Role = role  # type: ignore[assignment]
+    role_typed: Role = role
     identity = Identity(
         token_id=token_id,
         role=role_typed,
@@ -107,3 +108,47 @@ def revoke_token(conn: Connection, token_id: str) -> bool:
         .values(revoked_at=utcnow())
     )
     return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What may be shown about a token: never the token or its hash."""
+
+    id: str
+    role: str
+    label: str
+    country: str | None
+    agency: str | None
+    scope_countries: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= utcnow():
+            return "expired"
+        return "live"
+
+
+def _info(row: Any) -> TokenInfo:
+    return TokenInfo(
+        id=row.id,
+        role=row.role,
+        label=row.label,
+        country=row.country,
+        agency=row.agency,
+        scope_countries=tuple(json.loads(row.scope_countries)),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def list_tokens(conn: Connection) -> list[TokenInfo]:
+    rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at, api_tokens.c.id))
+    return [_info(row) for row in rows]

@@ -1,0 +1,158 @@
+"""Retention: erase message bodies and rendered payloads once they may no longer be kept.
+
+A message is purged at the earlier of
+- the day after its ``handling.retention_until`` (the sender's deletion deadline, e.g. PCC SEE
+  Art. 31(4)(b)); deliveries still waiting are cancelled, since the data may not be sent after it
+  had to be deleted (a delivery a worker is sending at that moment is left for the next run);
+- ``retention_after_delivery_days`` after its last delivery reached a final state.
+
+Purging keeps ids, hashes, sizes, decisions and the audit log, so what was sent where stays
+provable; it sets ``purged_at`` and writes one audit entry per message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, not_, or_, select, update
+
+from gateway.security.audit import append_audit
+from gateway.store.states import DeliveryState
+from gateway.store.tables import deliveries, messages, utcnow
+
+if TYPE_CHECKING:
+    from gateway.store.engine import Store
+
+FINAL_STATES = (
+    DeliveryState.BLOCKED.value,
+    DeliveryState.DELIVERED.value,
+    DeliveryState.FAILED.value,
+    DeliveryState.CANCELLED.value,
+)
+# States a deadline may cancel; ``sending`` is leased and ``unknown`` awaits reconciliation.
+CANCELLABLE_STATES = (
+    DeliveryState.QUEUED.value,
+    DeliveryState.RETRY_WAIT.value,
+    DeliveryState.HELD.value,
+)
+
+
+@dataclass
+class PurgeResult:
+    purged: list[str] = field(default_factory=list)
+    cancelled_deliveries: int = 0
+
+
+def _due_by_deadline(now: datetime) -> ColumnElement[bool]:
+    return and_(messages.c.retention_until.is_not(None), messages.c.retention_until < now.date())
+
+
+def _due_after_delivery(now: datetime, days: int) -> ColumnElement[bool]:
+    cutoff = now - timedelta(days=days)
+    unfinished_or_recent = (
+        select(deliveries.c.id)
+        .where(
+            deliveries.c.message_id == messages.c.id,
+            or_(deliveries.c.state.not_in(FINAL_STATES), deliveries.c.updated_at > cutoff),
+        )
+        .correlate(messages)
+    )
+    return not_(exists(unfinished_or_recent))
+
+
+def due_message_ids(conn: Connection, *, now: datetime, days: int, limit: int) -> list[str]:
+    """Messages not yet purged whose retention has ended."""
+    query = (
+        select(messages.c.id)
+        .where(
+            messages.c.purged_at.is_(None),
+            or_(_due_by_deadline(now), _due_after_delivery(now, days)),
+        )
+        .order_by(messages.c.received_at, messages.c.id)
+        .limit(limit)
+    )
+    return [row_id for (row_id,) in conn.execute(query)]
+
+
+def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
+    """Erase one message's body and payloads; returns the deliveries cancelled, or None when
+    there is nothing to do now (already purged, or a delivery is being sent this moment)."""
+    row = conn.execute(
+        select(messages.c.retention_until).where(
+            messages.c.id == message_id, messages.c.purged_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    sending = conn.execute(
+        select(deliveries.c.id).where(
+            deliveries.c.message_id == message_id,
+            deliveries.c.state == DeliveryState.SENDING.value,
+        )
+    ).first()
+    if sending is not None:
+        return None
+    cancelled = conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.message_id == message_id,
+            deliveries.c.state.in_(CANCELLABLE_STATES),
+        )
+        .values(
+            state=DeliveryState.CANCELLED.value,
+            next_attempt_at=None,
+            review_actor="retention",
+            review_reason="the retention period ended before delivery",
+            updated_at=now,
+        )
+    ).rowcount
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.message_id == message_id)
+        .values(payload_ciphertext=None, payload_key_id=None)
+    )
+    conn.execute(
+        update(messages)
+        .where(messages.c.id == message_id)
+        .values(body_ciphertext=None, body_key_id=None, purged_at=now)
+    )
+    deadline = row.retention_until
+    append_audit(
+        conn,
+        actor="retention",
+        action="message.purged",
+        subject=f"message:{message_id}",
+        reason=(
+            "retention_until passed"
+            if deadline is not None and deadline < now.date()
+            else "retention after delivery ended"
+        ),
+        details={"cancelled_deliveries": cancelled},
+    )
+    return int(cancelled)
+
+
+def purge_due(
+    store: Store, *, days: int, batch: int = 200, now: datetime | None = None
+) -> PurgeResult:
+    """Purge every due message, one short transaction per message."""
+    moment = now or utcnow()
+    result = PurgeResult()
+    skipped: set[str] = set()
+    while True:
+        ids = store.read_sync(
+            partial(due_message_ids, now=moment, days=days, limit=batch + len(skipped))
+        )
+        ids = [i for i in ids if i not in skipped]
+        if not ids:
+            return result
+        for message_id in ids:
+            cancelled = store.write_sync(partial(_purge_one, message_id=message_id, now=moment))
+            if cancelled is None:
+                skipped.add(message_id)
+                continue
+            result.purged.append(message_id)
+            result.cancelled_deliveries += cancelled

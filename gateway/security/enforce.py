@@ -1,0 +1,93 @@
+"""Enforcing the authorisation table: one dependency every route of the app runs first.
+
+``authorize`` finds the matched route's row in ``policy_table``, authenticates the caller,
+checks the role, charges the caller's rate limit and, for paths that name a message or a
+delivery, checks tenancy: another country's message is answered with 404 like a missing one.
+Routers may check again (defence in depth), but they cannot forget: a route without a row is
+refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Connection, select
+
+from gateway.api.deps import authenticate, get_context
+from gateway.api.errors import ApiError
+from gateway.api.limits import RateLimiter, RequestTimeoutMiddleware, retry_after_header
+from gateway.security.identity import Identity
+from gateway.security.last_use import LastUseRecorder
+from gateway.security.policy_table import RoutePolicy, policy_for
+from gateway.store.tables import deliveries, messages
+
+
+def message_country(conn: Connection, message_id: str) -> str | None:
+    country: str | None = conn.execute(
+        select(messages.c.sender_country).where(messages.c.id == message_id)
+    ).scalar()
+    return country
+
+
+def delivery_country(conn: Connection, delivery_id: str) -> str | None:
+    country: str | None = conn.execute(
+        select(messages.c.sender_country)
+        .select_from(deliveries.join(messages, deliveries.c.message_id == messages.c.id))
+        .where(deliveries.c.id == delivery_id)
+    ).scalar()
+    return country
+
+
+def route_policy(request: Request) -> RoutePolicy:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    policy = policy_for(request.method, path) if isinstance(path, str) else None
+    if policy is None:
+        # Deny by default: an endpoint nobody wrote a row for is not reachable.
+        raise ApiError(403, "forbidden", "this endpoint is not open to any role")
+    return policy
+
+
+async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity) -> None:
+    if policy.scope not in ("message", "delivery"):
+        return
+    name = "message_id" if policy.scope == "message" else "delivery_id"
+    ref = str(request.path_params.get(name, ""))
+    lookup = message_country if policy.scope == "message" else delivery_country
+    context = get_context(request)
+    country = await context.store.read(lambda conn: lookup(conn, ref))
+    if country is None or not identity.can_see_country(country):
+        raise ApiError(404, "not_found", f"no such {policy.scope}")
+
+
+async def authorize(request: Request) -> Identity | None:
+    """The app-wide dependency: None for public routes, else the admitted caller."""
+    policy = route_policy(request)
+    if policy.public:
+        return None
+    identity = await authenticate(request)
+    if identity.role not in policy.roles:
+        raise ApiError(403, "forbidden", "this token's role may not do this")
+    state = request.app.state
+    wait_s = state.rate_limiter.acquire(identity.token_id)
+    if wait_s > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many requests for this token; retry later",
+            headers={"Retry-After": retry_after_header(wait_s)},
+        )
+    state.last_use.note(identity.token_id)
+    await _check_scope(request, policy, identity)
+    request.state.identity = identity
+    return identity
+
+
+def install_security(app: FastAPI) -> None:
+    """Per-app state the dependency uses, and the request deadline."""
+    context: Any = app.state.context
+    settings = context.settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.last_use = LastUseRecorder(context.store.write)
+    app.add_middleware(RequestTimeoutMiddleware, timeout_s=settings.request_timeout_s)

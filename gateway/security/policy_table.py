@@ -1,0 +1,88 @@
+"""Who may call which endpoint: ONE table of endpoint, role and scope.
+
+Every route the application serves must appear here; ``gateway.security.enforce.authorize``
+looks the matched route up on every request and refuses what the table does not allow, and a
+test walks ``app.routes`` so a new endpoint without a row fails the suite (and is refused at
+run time: deny by default).
+
+Scopes say which data a caller reaches once its role is admitted:
+
+- ``public``   no token at all (health, the published schema, API docs);
+- ``global``   nothing country-specific (the caller's role is the whole check);
+- ``filtered`` a list the handler filters by the caller's countries (``visible_countries``);
+- ``message``  the path names a message; it must be from a country the caller may see,
+               otherwise the answer is 404, exactly as for a missing one;
+- ``delivery`` the path names a delivery; the same rule via its message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from gateway.security.identity import ROLES, Role
+
+Scope = Literal["public", "global", "filtered", "message", "delivery"]
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    roles: frozenset[Role]
+    scope: Scope
+
+    @property
+    def public(self) -> bool:
+        return self.scope == "public"
+
+
+def _rule(scope: Scope, *roles: Role) -> RoutePolicy:
+    return RoutePolicy(frozenset(roles), scope)
+
+
+PUBLIC = _rule("public")
+EVERYONE: tuple[Role, ...] = ROLES
+READERS: tuple[Role, ...] = ("sender", "operator", "approver", "auditor", "admin")
+STAFF: tuple[Role, ...] = ("operator", "approver", "auditor", "admin")
+OPERATORS: tuple[Role, ...] = ("operator", "admin")
+APPROVERS: tuple[Role, ...] = ("approver", "admin")
+AUDITORS: tuple[Role, ...] = ("auditor", "admin")
+
+# (method, path template) → policy. Keep sorted by path; one line per endpoint.
+ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/v1/schema"): PUBLIC,
+    ("GET", "/v1/audit"): _rule("global", *AUDITORS),
+    ("GET", "/v1/audit/verify"): _rule("global", *AUDITORS),
+    ("GET", "/v1/channels"): _rule("global", *READERS),
+    ("GET", "/v1/channels/{channel}"): _rule("global", *READERS),
+    ("POST", "/v1/channels/{channel}/pause"): _rule("global", *OPERATORS),
+    ("POST", "/v1/channels/{channel}/resume"): _rule("global", *OPERATORS),
+    ("POST", "/v1/channels/{channel}/redrive"): _rule("global", *OPERATORS),
+    ("POST", "/v1/check"): _rule("global", *READERS),
+    ("GET", "/v1/deliveries"): _rule("filtered", *STAFF),
+    ("GET", "/v1/deliveries/{delivery_id}"): _rule("delivery", *READERS),
+    ("GET", "/v1/deliveries/{delivery_id}/payload"): _rule("delivery", "operator", "admin"),
+    ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", *OPERATORS),
+    ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", *OPERATORS),
+    ("POST", "/v1/deliveries/{delivery_id}/redrive"): _rule("delivery", *OPERATORS),
+    ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", *APPROVERS),
+    ("POST", "/v1/deliveries/{delivery_id}/reject"): _rule("delivery", *APPROVERS),
+    ("GET", "/v1/messages"): _rule("filtered", *READERS),
+    ("POST", "/v1/messages"): _rule("global", "sender"),
+    ("GET", "/v1/messages/{message_id}"): _rule("message", *READERS),
+    ("GET", "/v1/messages/{message_id}/trace"): _rule("message", *READERS),
+    ("GET", "/v1/review"): _rule("filtered", *APPROVERS),
+}
+
+# Routes Starlette serves itself (API documentation); no data behind them.
+PUBLIC_DOC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+# Path prefixes served by a mounted application that does its own sign-in (the console).
+SELF_AUTHENTICATING_MOUNTS = frozenset({"/console", "/static"})
+
+
+def policy_for(method: str, path_template: str) -> RoutePolicy | None:
+    """The row for a route, or None: a route without a row is refused."""
+    return ROUTE_POLICIES.get((method.upper(), path_template))
