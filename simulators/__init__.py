@@ -1,0 +1,87 @@
+"""Destination simulators: real HTTP servers standing in for each channel.
+
+``start_simulators(["europol", "selec"])`` starts one server per channel on 127.0.0.1 and
+returns a ``SimulatorSet`` (a ``dict`` channel → URL that also holds the running servers).
+Each channel's module ``simulators/<channel>.py`` exposes ``build(adapter)``; the framework is in
+``simulators/_base.py`` (REST) and ``simulators/_soap.py`` (SOAP 1.1).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+from adapters.base import Adapter
+from simulators._base import ChannelSimulator, Fault, InboxEntry, SimReply
+from simulators._server import SimulatorServer
+
+__all__ = [
+    "ChannelSimulator",
+    "Fault",
+    "InboxEntry",
+    "SimReply",
+    "SimulatorServer",
+    "SimulatorSet",
+    "build_simulator",
+    "start_simulators",
+]
+
+
+def build_simulator(adapter: Adapter) -> ChannelSimulator:
+    """The simulator ``simulators/<adapter.name>.py`` builds for ``adapter``."""
+    module = importlib.import_module(f"simulators.{adapter.name}")
+    simulator: ChannelSimulator = module.build(adapter)
+    return simulator
+
+
+class SimulatorSet(dict[str, str]):
+    """Channel → base URL of running simulators; ``stop()`` shuts them all down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.servers: dict[str, SimulatorServer] = {}
+
+    def simulator(self, channel: str) -> ChannelSimulator:
+        return self.servers[channel].simulator
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+        self.clear()
+
+    def __enter__(self) -> SimulatorSet:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start_simulators(
+    channels: Iterable[str] | None = None,
+    *,
+    port_base: int = 0,
+    registry: Any = None,
+) -> SimulatorSet:
+    """Start simulators for ``channels`` (default: every registered channel).
+
+    ``port_base`` 0 gives each an ephemeral port; otherwise channels get consecutive ports from
+    it in name order. ``registry`` defaults to ``adapters.registry.load_registry()``.
+    """
+    if registry is None:
+        from adapters.registry import load_registry
+
+        registry = load_registry(only=None if channels is None else list(channels))
+    names = sorted(channels) if channels is not None else registry.names()
+    started = SimulatorSet()
+    try:
+        for offset, name in enumerate(names):
+            port = port_base + offset if port_base else 0
+            server = SimulatorServer(build_simulator(registry.get(name)), port=port).start()
+            started.servers[name] = server
+            started[name] = server.url
+    except BaseException:
+        started.stop()
+        raise
+    return started

@@ -1,0 +1,52 @@
+"""Simulators for SOAP 1.1 channels: receipts in the WSDL's response element, faults as SOAP.
+
+A schema-invalid request is answered with a SOAP ``Client`` fault (HTTP 500, as SOAP 1.1 over
+HTTP requires for faults); ``soap_client_fault`` and ``soap_server_fault`` inject the two fault
+codes; ``malformed`` answers 200 with a truncated envelope.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from adapters._soap import SOAP_CONTENT_TYPE, envelope, fault_envelope
+from adapters._xml import serialize
+from simulators._base import ChannelSimulator, Fault, InboxEntry, SimReply
+
+__all__ = ["SoapSimulator"]
+
+
+class SoapSimulator(ChannelSimulator):
+    """Answers with ``receipt_element`` (children Reference, Duplicate) in a SOAP body."""
+
+    receipt_element: etree.QName
+
+    def success_reply(self, entry: InboxEntry, duplicate: bool) -> SimReply:
+        ns = self.receipt_element.namespace
+        receipt = etree.Element(self.receipt_element.text, nsmap={"r": ns} if ns else None)
+        etree.SubElement(
+            receipt, f"{{{ns}}}Reference" if ns else "Reference"
+        ).text = entry.reference
+        etree.SubElement(receipt, f"{{{ns}}}Duplicate" if ns else "Duplicate").text = (
+            "true" if duplicate else "false"
+        )
+        return SimReply(200, serialize(envelope(receipt)), SOAP_CONTENT_TYPE)
+
+    def rejection_reply(self, problems: list[str]) -> SimReply:
+        text = "payload rejected: " + "; ".join(problems[:5])
+        return SimReply(500, fault_envelope("Client", text), SOAP_CONTENT_TYPE)
+
+    def fault_reply(self, fault: Fault) -> SimReply:
+        if fault.kind == "soap_client_fault":
+            return SimReply(
+                500, fault_envelope("Client", "injected client fault"), SOAP_CONTENT_TYPE
+            )
+        if fault.kind == "soap_server_fault":
+            return SimReply(
+                500, fault_envelope("Server", "injected server fault"), SOAP_CONTENT_TYPE
+            )
+        return super().fault_reply(fault)
+
+    def malformed_reply(self) -> SimReply:
+        whole = self.success_reply(InboxEntry("X", None, None, None, {}, ""), duplicate=False).body
+        return SimReply(200, whole[: len(whole) // 2], SOAP_CONTENT_TYPE)
