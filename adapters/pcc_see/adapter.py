@@ -1,0 +1,96 @@
+"""``PccSeeAdapter``: one XML message per receiving party, POSTed over HTTPS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from adapters._codes import CodeTable, load_code_table
+from adapters._http import HttpChannel, HttpReply
+from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
+from adapters.base import Payload, Receipt, SendContext
+from adapters.errors import RenderError
+from adapters.pcc_see.render import NAMESPACE, PROFILE, render_message
+
+if TYPE_CHECKING:
+    from gateway.policy.decision import Decision
+    from gateway.schema import CanonicalMessage
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+SCHEMA_FILE = "pcc-see-message-1.0.xsd"
+CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "pcc_see" / "codes.yaml"
+ROOT = f"{{{NAMESPACE}}}PccSeeMessage"
+
+
+class PccSeeAdapter:
+    """PCC SEE: ``message`` to each party named in ``destinations[].to``, one delivery each."""
+
+    name: ClassVar[str] = "pcc_see"
+    profile_version: ClassVar[str] = PROFILE
+    products: ClassVar[tuple[str, ...]] = ("message",)
+    default_product: ClassVar[str] = "message"
+    content_type: ClassVar[str] = "application/xml"
+    schema_files: ClassVar[tuple[str, ...]] = (f"schema/{SCHEMA_FILE}",)
+    per_recipient: ClassVar[bool] = True
+
+    def __init__(self, codes: CodeTable | None = None) -> None:
+        # The registry passes the checked table; standalone use loads the shipped one.
+        self.codes = codes if codes is not None else load_code_table(self.name, CODES_FILE)
+        self._http = HttpChannel(self.name)
+
+    def render(
+        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+    ) -> Payload:
+        """Pure: the XML for ``recipient`` (one of the destination's ``to``), validated."""
+        product = decision.product or self.default_product
+        if product not in self.products:
+            raise RenderError(
+                f"pcc_see: unknown product {product!r}", [("$.destinations", "unknown product")]
+            )
+        data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        destination = next((d for d in data["destinations"] if d["channel"] == self.name), None)
+        parties = destination.get("to", []) if destination else []
+        if recipient is None or recipient not in parties:
+            raise RenderError(
+                "pcc_see: one payload per recipient named in the destination",
+                [("$.destinations", "recipient missing or not among the destination's 'to'")],
+            )
+        body = serialize(render_message(data, recipient, self.codes))
+        problems = self.validate_payload(body)
+        if problems:
+            raise RenderError(
+                f"pcc_see: rendered message fails {SCHEMA_FILE}",
+                [(problem.split(":", 1)[0], "schema") for problem in problems],
+            )
+        return Payload(
+            body=body, content_type=self.content_type, product=product, recipient=recipient
+        )
+
+    def validate_payload(self, body: bytes) -> list[str]:
+        """Problems against pcc-see-message-1.0.xsd: paths and rules, never values."""
+        try:
+            root = parse_xml(body)
+        except XmlError as exc:
+            return [f"/: {exc}"]
+        if root.tag != ROOT:
+            return ["/: root element is not a pcc-see-1.0 message"]
+        return xsd_problems(load_xsd(SCHEMA_DIR / SCHEMA_FILE), root)
+
+    async def send(self, payload: Payload, context: SendContext) -> Receipt:
+        """POST the stored XML to the recipient's central unit endpoint; JSON receipt back."""
+        return await self._http.send(payload, context, parse_receipt)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def parse_receipt(reply: HttpReply) -> Receipt:
+    """``{"reference": str, "duplicate": bool}`` → ``Receipt``; anything else is unreadable."""
+    data = json.loads(reply.body)
+    reference = data["reference"]
+    if not isinstance(reference, str) or not reference:
+        raise ValueError("receipt without a reference")
+    return Receipt(
+        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
+    )
