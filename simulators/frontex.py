@@ -7,7 +7,7 @@ from simulators._base import ChannelSimulator
 
 
 class FrontexSimulator(ChannelSimulator):
-    """Checks event reports and operational personal data with the adapter's own validate_payload; JSON receipts (201, 200 on repeat)."""
+    """Checks arrivals with the adapter's own validate_payload; JSON receipts (201, 200 repeat)."""
 
 
 def build(adapter: Adapter) -> FrontexSimulator:

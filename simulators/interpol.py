@@ -7,7 +7,7 @@ from simulators._base import ChannelSimulator
 
 
 class InterpolSimulator(ChannelSimulator):
-    """Checks JSON documents with the adapter's own validate_payload; JSON receipts (201, 200 on repeat)."""
+    """Checks arrivals with the adapter's own validate_payload; JSON receipts (201, 200 repeat)."""
 
 
 def build(adapter: Adapter) -> InterpolSimulator:

@@ -7,7 +7,7 @@ from simulators._base import ChannelSimulator
 
 
 class PccSeeSimulator(ChannelSimulator):
-    """Checks one message per receiving party with the adapter's own validate_payload; JSON receipts (201, 200 on repeat)."""
+    """Checks arrivals with the adapter's own validate_payload; JSON receipts (201, 200 repeat)."""
 
 
 def build(adapter: Adapter) -> PccSeeSimulator:
