@@ -1,0 +1,244 @@
+"""The policy engine: every channel's rule pack, evaluated against one message.
+
+``decide`` is pure and fast. The expression inputs for a message (its view, facts, sender and
+the party lists of its date) are converted for the expression engine once and reused for every
+channel and recipient the message goes to; only ``destination`` changes between calls, and it
+is supplied through a resolver so the rest is not converted again. Only the message fields,
+facts and party lists some rule refers to are converted at all.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cel
+
+from gateway.policy.decision import Decision, Finding, Outcome, strongest
+from gateway.policy.errors import PolicyLoadError
+from gateway.policy.pack import Rule, RulePack, load_pack
+from gateway.policy.parties import UNCONFIRMED, PartiesTable, load_parties
+from gateway.policy.redaction import apply_redactions, with_dependents
+from gateway.policy.selectors import resolve_selectors
+from gateway.policy.vocabulary import (
+    destination_view,
+    facts_view,
+    message_view,
+    sender_view,
+    unconfirmed_instruments,
+    union_references,
+)
+from gateway.schema import CanonicalMessage, DerivedFacts, Destination
+
+PARTIES_FILE = "parties.yaml"
+RULES_FILE = "rules.yaml"
+NO_PACK_RULE = "policy.no_rule_pack"
+
+
+@dataclass
+class _Inputs:
+    """The converted inputs of one message; ``destination`` is swapped per decision."""
+
+    message: CanonicalMessage
+    facts: DerivedFacts
+    context: Any  # cel.Context
+    destination: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, name: str) -> Any:
+        return self.destination if name == "destination" else None
+
+
+class PolicyEngine:
+    """All rule packs and the parties table, validated and compiled at load."""
+
+    def __init__(self, packs: dict[str, RulePack], parties: PartiesTable) -> None:
+        self._packs = dict(sorted(packs.items()))
+        self._parties = parties
+        self._rules = {
+            rule.id: (pack, rule) for pack in self._packs.values() for rule in pack.rules
+        }
+        everything = [rule for pack in self._packs.values() for rule in pack.rules]
+        self._message_fields = union_references(r.references["message"] for r in everything)
+        self._fact_names = union_references(r.references["facts"] for r in everything)
+        self._party_names = self._referenced_instruments(everything)
+        self._local = threading.local()
+
+    @staticmethod
+    def _referenced_instruments(rules: list[Rule]) -> frozenset[str] | None:
+        names = union_references(r.references["parties"] for r in rules)
+        if names is None:
+            return None
+        extra: set[str] = set()
+        for rule in rules:
+            extra |= unconfirmed_instruments(rule.expression)
+        return frozenset((names - {UNCONFIRMED}) | extra)
+
+    @classmethod
+    def load(
+        cls, mappings_dir: Path, *, required_channels: list[str] | None = None
+    ) -> PolicyEngine:
+        """Every ``<channel>/rules.yaml`` under ``mappings_dir`` and ``parties.yaml``.
+
+        A channel folder without a pack, or a required channel without one, is a load error:
+        no channel may go out unchecked.
+        """
+        parties = load_parties(mappings_dir / PARTIES_FILE)
+        packs: dict[str, RulePack] = {}
+        seen_ids: dict[str, Path] = {}
+        folders = (
+            sorted(p for p in mappings_dir.iterdir() if p.is_dir()) if mappings_dir.is_dir() else []
+        )
+        for folder in folders:
+            if folder.name.startswith((".", "_")):
+                continue
+            path = folder / RULES_FILE
+            if not path.is_file():
+                raise PolicyLoadError(path, f"channel '{folder.name}' has no rule pack")
+            pack = load_pack(path, parties)
+            for rule in pack.rules:
+                if rule.id in seen_ids:
+                    raise PolicyLoadError(
+                        path, f"id already used in {seen_ids[rule.id]}", rule=rule.id
+                    )
+                seen_ids[rule.id] = path
+            packs[pack.channel] = pack
+        for channel in required_channels or []:
+            if channel not in packs:
+                raise PolicyLoadError(mappings_dir / channel / RULES_FILE, "missing rule pack")
+        if not packs:
+            raise PolicyLoadError(mappings_dir, "no rule packs found")
+        return cls(packs, parties)
+
+    # ------------------------------------------------------------------ inspection
+
+    def channels(self) -> list[str]:
+        return list(self._packs)
+
+    def pack(self, channel: str) -> RulePack:
+        return self._packs[channel]
+
+    def pack_hash(self, channel: str) -> str:
+        return self._packs[channel].sha256
+
+    @property
+    def parties(self) -> PartiesTable:
+        return self._parties
+
+    def rules(self) -> list[tuple[RulePack, Rule]]:
+        return list(self._rules.values())
+
+    def rule(self, rule_id: str) -> tuple[RulePack, Rule]:
+        """KeyError when no pack has the rule."""
+        return self._rules[rule_id]
+
+    # ------------------------------------------------------------------ deciding
+
+    def _inputs(self, message: CanonicalMessage, facts: DerivedFacts) -> _Inputs:
+        cached: _Inputs | None = getattr(self._local, "inputs", None)
+        if cached is not None and cached.message is message and cached.facts is facts:
+            return cached
+        variables = {
+            "message": message_view(message, self._message_fields),
+            "facts": facts_view(message, facts, self._fact_names),
+            "sender": sender_view(message),
+            "parties": self._parties.lists_on(message.sent_at.date(), self._party_names),
+        }
+        inputs = _Inputs(message, facts, cel.Context(variables=variables))
+        inputs.context.set_variable_resolver(inputs.resolve)
+        self._local.inputs = inputs
+        return inputs
+
+    def decide(
+        self,
+        message: CanonicalMessage,
+        facts: DerivedFacts,
+        destination: Destination,
+        *,
+        recipients: tuple[str, ...],
+    ) -> Decision:
+        """The channel's verdict: the strongest outcome of the rules that do not hold."""
+        pack = self._packs.get(destination.channel)
+        if pack is None:
+            finding = Finding(
+                NO_PACK_RULE,
+                "legal basis unknown",
+                "deny",
+                f"no rule pack is loaded for channel '{destination.channel}'",
+            )
+            return Decision(
+                destination.channel, destination.product or "", "deny", (finding,), (), recipients
+            )
+        product = destination.product or pack.default_product
+        inputs = self._inputs(message, facts)
+        inputs.destination = destination_view(pack.channel, product, recipients)
+        kind = message.kind.value
+        findings: list[Finding] = []
+        paths: list[str] = []
+        for rule in pack.rules:
+            if not rule.applies_to(product, kind):
+                continue
+            failed, rule_paths = _evaluate(rule, inputs, message)
+            if failed is not None:
+                findings.append(failed)
+                paths.extend(rule_paths)
+        outcome: Outcome = strongest([f.outcome for f in findings])
+        return Decision(
+            channel=pack.channel,
+            product=product,
+            outcome=outcome,
+            findings=tuple(findings),
+            redacted=tuple(with_dependents(message, paths)) if paths else (),
+            recipients=recipients,
+            pack_hash=pack.sha256,
+            extra={"pack_version": pack.version},
+        )
+
+    def redact(self, message: CanonicalMessage, decision: Decision) -> CanonicalMessage:
+        return apply_redactions(message, decision)
+
+
+def _evaluate(
+    rule: Rule, inputs: _Inputs, message: CanonicalMessage
+) -> tuple[Finding | None, list[str]]:
+    """One rule: no finding when it holds; a ``review`` finding when it cannot be evaluated."""
+    try:
+        result = rule.program.execute(inputs.context)
+    except Exception as exc:  # any failure of an expression holds the message, never allows it
+        return (
+            Finding(
+                rule.id,
+                rule.cite,
+                "review",
+                f"rule {rule.id} could not be evaluated ({exc.__class__.__name__}); "
+                "held for review",
+            ),
+            [],
+        )
+    if result is True:
+        return None, []
+    if result is not False:
+        return (
+            Finding(
+                rule.id,
+                rule.cite,
+                "review",
+                f"rule {rule.id} did not give true or false; held for review",
+            ),
+            [],
+        )
+    if rule.outcome != "redact":
+        return Finding(rule.id, rule.cite, rule.outcome, rule.message), []
+    paths = resolve_selectors(message, rule.redact)
+    if not paths:
+        return (
+            Finding(
+                rule.id,
+                rule.cite,
+                "review",
+                f"{rule.message} (nothing matched the rule's redaction; held for review)",
+            ),
+            [],
+        )
+    return Finding(rule.id, rule.cite, "redact", rule.message), paths

@@ -1,0 +1,204 @@
+"""What rule expressions see: the named variables and how they are built from a message.
+
+Variables (the whole vocabulary; a pack using anything else fails to load):
+
+- ``message``     the canonical message dumped by alias, absent optional fields left out (use
+                  ``has(message.case)``). Identifying values and free text (names, numbers,
+                  descriptions, addresses, ...) appear only as ``true``: rules decide on codes
+                  and structure, never on what a name says, and no value can leak through an
+                  expression.
+- ``facts``       the schema's derived facts plus the policy facts below.
+- ``sender``      ``country``, ``agency``.
+- ``destination`` ``channel``, ``product`` (the pack's default when the sender named none),
+                  ``recipients`` (the countries this decision is for).
+- ``parties``     ``parties.<instrument>``: codes in force on the message's date;
+                  ``parties.unconfirmed.<instrument>``: codes no source confirms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gateway.schema import CanonicalMessage, DerivedFacts
+
+VARIABLES = ("message", "facts", "sender", "destination", "parties")
+
+# Keys whose values identify someone or are free text: rules see only that they are present.
+OPAQUE_KEYS = frozenset(
+    {
+        "subject",
+        "summary",
+        "agency",
+        "unit",
+        "contact",
+        "given",
+        "family",
+        "description",
+        "place",
+        "address",
+        "lat",
+        "lon",
+        "number",
+        "registration",
+        "vin",
+        "make",
+        "model",
+        "colour",
+        "name",
+        "value",
+        "filename",
+        "content_base64",
+        "sha256",
+        "reference",
+        "operation",
+        "offence",
+        "issued_by",
+        "restriction_text",
+    }
+)
+
+SUSPECT_ROLES = frozenset({"suspect", "facilitator"})
+SUPPLEMENTARY_ROLES = frozenset({"victim", "witness"})
+CRAFT_TYPES = frozenset({"boat", "aircraft"})
+
+#: Facts the policy layer adds to the schema's derived facts (documented in docs/rules.md).
+POLICY_FACTS: dict[str, str] = {
+    "cited_articles": (
+        "legal bases as 'instrument:article number' without paragraphs, e.g. 'pcc_see:31' "
+        "for article '31(4)(b)'; an entry without article appears as 'instrument:'"
+    ),
+    "cited_instruments": "the instruments named in legal_basis",
+    "has_warrant": "case.warrant is present (a warrant or a judgment)",
+    "warrant_max_penalty_years": "the warrant's maximum penalty in years; 0 when not stated",
+    "case_character": "case.character, or ['ordinary_law'] when there is no case",
+    "special_categories_of_victims_or_witnesses": (
+        "a victim or witness record is marked as holding special-category data"
+    ),
+    "victims_or_witnesses_without_suspect": (
+        "how many victims and witnesses have no link (either direction) to a suspect or facilitator"
+    ),
+    "attachment_count": "how many attachments the message carries",
+}
+
+_ARTICLE_NUMBER = re.compile(r"^\s*(\d+[a-z]?)")
+
+
+def opaque_view(value: Any) -> Any:
+    """The dumped message with identifying values and free text replaced by ``true``."""
+    if isinstance(value, dict):
+        return {
+            k: (True if k in OPAQUE_KEYS else opaque_view(v))
+            for k, v in value.items()
+            if v is not None
+        }
+    if isinstance(value, list):
+        return [opaque_view(v) for v in value]
+    return value
+
+
+def message_view(message: CanonicalMessage, fields: frozenset[str] | None) -> dict[str, Any]:
+    """``message`` as rules see it, limited to the top-level ``fields`` some rule refers to."""
+    include = set(fields) if fields is not None else None
+    dumped = message.model_dump(mode="json", by_alias=True, exclude_none=True, include=include)
+    view: dict[str, Any] = opaque_view(dumped)
+    return view
+
+
+def _article_key(instrument: str, article: str | None) -> str:
+    match = _ARTICLE_NUMBER.match(article or "")
+    return f"{instrument}:{match.group(1) if match else ''}"
+
+
+def persons_linked_to_suspects(message: CanonicalMessage) -> set[str]:
+    """Refs of persons with a link, in either direction, to a suspect or facilitator."""
+    suspects = {p.ref for p in message.persons if p.role.value in SUSPECT_ROLES}
+    linked: set[str] = set()
+    for link in message.links:
+        if link.from_ in suspects:
+            linked.add(link.to)
+        if link.to in suspects:
+            linked.add(link.from_)
+    return linked
+
+
+def unlinked_victims_or_witnesses(message: CanonicalMessage) -> list[int]:
+    """Indexes of victims and witnesses that do not supplement any suspect's data."""
+    linked = persons_linked_to_suspects(message)
+    return [
+        i
+        for i, p in enumerate(message.persons)
+        if p.role.value in SUPPLEMENTARY_ROLES and p.ref not in linked
+    ]
+
+
+def policy_facts(message: CanonicalMessage) -> dict[str, Any]:
+    """The facts of ``POLICY_FACTS``, computed once per message."""
+    warrant = message.case.warrant if message.case is not None else None
+    bases = message.legal_basis
+    return {
+        "cited_articles": sorted({_article_key(b.instrument.value, b.article) for b in bases}),
+        "cited_instruments": sorted({b.instrument.value for b in bases}),
+        "has_warrant": warrant is not None,
+        "warrant_max_penalty_years": float(
+            warrant.max_penalty_years if warrant and warrant.max_penalty_years else 0.0
+        ),
+        "case_character": (
+            [c.value for c in message.case.character] if message.case else ["ordinary_law"]
+        ),
+        "special_categories_of_victims_or_witnesses": any(
+            p.special_categories and p.role.value in SUPPLEMENTARY_ROLES for p in message.persons
+        ),
+        "victims_or_witnesses_without_suspect": len(unlinked_victims_or_witnesses(message)),
+        "attachment_count": len(message.attachments),
+    }
+
+
+def facts_view(
+    message: CanonicalMessage, facts: DerivedFacts, names: frozenset[str] | None
+) -> dict[str, Any]:
+    """``facts`` as rules see it: schema facts and policy facts, limited to ``names``."""
+    merged = {**facts.as_dict(), **policy_facts(message)}
+    if names is None:
+        return merged
+    return {k: v for k, v in merged.items() if k in names}
+
+
+def fact_names() -> frozenset[str]:
+    """Every name ``facts.<name>`` may use."""
+    schema_names = set(DerivedFacts.__dataclass_fields__)
+    return frozenset(schema_names | set(POLICY_FACTS))
+
+
+def sender_view(message: CanonicalMessage) -> dict[str, str]:
+    return {"country": message.sender.country, "agency": message.sender.agency}
+
+
+def destination_view(channel: str, product: str, recipients: Iterable[str]) -> dict[str, Any]:
+    return {"channel": channel, "product": product, "recipients": list(recipients)}
+
+
+def referenced_attributes(expression: str, variable: str) -> set[str] | None:
+    """Attribute names used as ``variable.<name>``; None when the variable is used whole."""
+    names = set(re.findall(rf"\b{variable}\s*\.\s*([A-Za-z_]\w*)", expression))
+    bare = re.search(rf"\b{variable}\b(?!\s*\.)", expression)
+    return None if bare else names
+
+
+def union_references(found: Iterable[set[str] | None]) -> frozenset[str] | None:
+    """Union of referenced attributes; None (everything) as soon as one use is whole."""
+    total: set[str] = set()
+    for names in found:
+        if names is None:
+            return None
+        total |= names
+    return frozenset(total)
+
+
+def unconfirmed_instruments(expression: str) -> set[str]:
+    return set(re.findall(r"\bparties\s*\.\s*unconfirmed\s*\.\s*([A-Za-z_]\w*)", expression))
+
+
+def as_mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
