@@ -11,6 +11,7 @@ from gateway.cli import (
     db_cmd,
     keys_cmd,
     messages_cmd,
+    security_cmd,
     serve_cmd,
     token_cmd,
     trace_cmd,
@@ -35,6 +36,7 @@ for module in (
     trace_cmd,
     audit_cmd,
     keys_cmd,
+    security_cmd,
 ):
     module.register(app)
 

@@ -18,6 +18,7 @@ from gateway.api.deps import authenticate, get_context
 from gateway.api.errors import ApiError
 from gateway.api.limits import RateLimiter, RequestTimeoutMiddleware, retry_after_header
 from gateway.security.identity import Identity
+from gateway.security.keys import KeyringRefresher
 from gateway.security.last_use import LastUseRecorder
 from gateway.security.policy_table import RoutePolicy, policy_for
 from gateway.store.tables import deliveries, messages
@@ -62,7 +63,10 @@ async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity
 
 
 async def authorize(request: Request) -> Identity | None:
-    """The app-wide dependency: None for public routes, else the admitted caller."""
+    """The app-wide dependency: None for public routes, else the admitted caller.
+
+    Also the cheap per-request upkeep: the token's last use (written at most once a minute,
+    in the background) and a re-read of the key file after a rotation."""
     policy = route_policy(request)
     if policy.public:
         return None
@@ -79,6 +83,7 @@ async def authorize(request: Request) -> Identity | None:
             headers={"Retry-After": retry_after_header(wait_s)},
         )
     state.last_use.note(identity.token_id)
+    state.keyring_refresher.maybe_refresh()
     await _check_scope(request, policy, identity)
     request.state.identity = identity
     return identity
@@ -90,4 +95,6 @@ def install_security(app: FastAPI) -> None:
     settings = context.settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.last_use = LastUseRecorder(context.store.write)
+    key_file = settings.key_file if settings.keys_json is None else None
+    app.state.keyring_refresher = KeyringRefresher(context.keyring, key_file)
     app.add_middleware(RequestTimeoutMiddleware, timeout_s=settings.request_timeout_s)
