@@ -1,0 +1,93 @@
+"""SelecAdapter: the selec-1.0 profile (the gateway's own, modelled on public SELEC facts).
+
+One request per message, addressed through the sender's National Focal Point to the member
+states the decision names; evaluation, handling and onward transfer travel with it. Render
+builds the SelecRequest with lxml and checks it against the profile XSD; send posts it as the
+WSDL's ``SubmitRequest`` operation through zeep (``adapters/_soap.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lxml import etree
+
+from adapters._codes import CodeTable
+from adapters._http import HttpChannel
+from adapters._soap import SOAP_CONTENT_TYPE, SoapService, envelope, envelope_problems
+from adapters._xml import serialize
+from adapters.base import Payload, Receipt, SendContext
+from adapters.errors import RenderError
+from adapters.selec.render import SL, build_selec_request
+
+if TYPE_CHECKING:
+    from gateway.policy.decision import Decision
+    from gateway.schema.message import CanonicalMessage
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+
+class SelecAdapter:
+    """SELEC via its National Focal Point: one SOAP request naming every addressed member state."""
+
+    name: ClassVar[str] = "selec"
+    profile_version: ClassVar[str] = "selec-1.0"
+    products: ClassVar[tuple[str, ...]] = ("information_exchange",)
+    default_product: ClassVar[str] = "information_exchange"
+    content_type: ClassVar[str] = SOAP_CONTENT_TYPE
+    schema_files: ClassVar[tuple[str, ...]] = (
+        "schema/selec-request-1.0.xsd",
+        "schema/selec-1.0.wsdl",
+    )
+    per_recipient: ClassVar[bool] = False
+
+    def __init__(self, codes: CodeTable) -> None:
+        self.codes = codes
+        self.service = SoapService(self.name, SCHEMA_DIR / "selec-1.0.wsdl", "SubmitRequest")
+        if self.service.input_element != etree.QName(SL, "SelecRequest"):
+            raise ValueError("WSDL input element is not sl:SelecRequest")
+        self.http = HttpChannel(self.name)
+
+    def render(
+        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+    ) -> Payload:
+        if decision.product not in self.products:
+            raise RenderError(
+                f"selec has no product {decision.product!r}", [("$.destinations", "product")]
+            )
+        recipients = list(decision.recipients) or ([recipient] if recipient else [])
+        request = build_selec_request(message, self.codes, recipients)
+        body = serialize(envelope(request))
+        problems = self.validate_payload(body)
+        if problems:
+            raise RenderError(
+                "rendered payload fails the selec-1.0 schema",
+                [(problem.split(":", 1)[0], problem) for problem in problems],
+            )
+        return Payload(
+            body=body,
+            content_type=self.content_type,
+            product=decision.product,
+            recipient=recipient,
+            headers={"SOAPAction": f'"{self.service.soap_action}"'},
+        )
+
+    def validate_payload(self, body: bytes) -> list[str]:
+        return envelope_problems(
+            body,
+            self.service.input_element,
+            SCHEMA_DIR / "selec-request-1.0.xsd",
+            MAX_PAYLOAD_BYTES,
+        )
+
+    async def send(self, payload: Payload, context: SendContext) -> Receipt:
+        return await self.service.send(self.http, payload, context, _receipt)
+
+
+def _receipt(result: Any, status: int) -> Receipt:
+    """RequestReceipt → Receipt."""
+    return Receipt(
+        reference=str(result.Reference), http_status=status, duplicate=bool(result.Duplicate)
+    )
