@@ -11,7 +11,6 @@ stops the start instead of surfacing as a held message.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -243,6 +242,3 @@ def _rule_index(exc: ValidationError) -> int | None:
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         return loc[1]
     return None
-
-
-
