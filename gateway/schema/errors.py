@@ -140,14 +140,26 @@ def _describe(error_type: str, ctx: Mapping[str, Any]) -> str:
 
 
 def violations_from_error(exc: ValidationError) -> list[Violation]:
-    """Translate a pydantic error into value-free violations, in pydantic's order."""
+    """Translate a pydantic error into value-free violations, in pydantic's order.
+
+    A variadic tuple whose every item failed also reports ``too_short`` (it counts the items
+    that survived); that echo of the item errors is dropped.
+    """
+    errors = exc.errors(include_url=False, include_input=False)
+    item_failures = {
+        tuple(error["loc"][:index])
+        for error in errors
+        for index, part in enumerate(error["loc"])
+        if isinstance(part, int)
+    }
     found: list[Violation] = []
-    for error in exc.errors(include_url=False, include_input=False):
+    for error in errors:
         error_type = error["type"]
-        message = (
-            error["msg"]
-            if error_type in OWN_TYPES
-            else _describe(error_type, error.get("ctx") or {})
-        )
+        if error_type == "too_short" and tuple(error["loc"]) in item_failures:
+            continue
+        if error_type in OWN_TYPES:
+            message = error["msg"]
+        else:
+            message = _describe(error_type, error.get("ctx") or {})
         found.append(Violation(json_path(error["loc"]), error_type, message))
     return found
