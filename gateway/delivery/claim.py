@@ -109,11 +109,12 @@ def _claim_channel(
         )
     ).all()
     message_ids = {row.message_id for row in rows}
-    traceparents = dict(
-        conn.execute(
+    traceparents = {
+        row.id: row.traceparent
+        for row in conn.execute(
             select(messages.c.id, messages.c.traceparent).where(messages.c.id.in_(message_ids))
-        ).tuples()
-    )
+        )
+    }
     return [
         ClaimedDelivery(
             id=row.id,

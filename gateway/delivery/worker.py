@@ -32,12 +32,12 @@ from gateway.config import ChannelSettings, Settings
 from gateway.delivery.claim import ClaimedDelivery, claim_due_deliveries, release_leases
 from gateway.delivery.classify import Verdict, classify_result
 from gateway.delivery.record import AttemptRecord, record_attempt
-from gateway.delivery.schedule import next_step
-from gateway.delivery.tracing import attempt_span
+from gateway.delivery.schedule import Step, next_step
 from gateway.store.crypto import Keyring, payload_aad
 from gateway.store.engine import Store
 from gateway.store.states import DeliveryState
 from gateway.store.tables import utcnow
+from gateway.telemetry.spans import attempt_span, current_traceparent
 
 log = logging.getLogger("gateway.delivery")
 
@@ -246,7 +246,7 @@ class DeliveryWorker:
         return min(natural, self.settings.lease_s * 0.8)
 
     async def _send(
-        self, channel: _Channel, item: ClaimedDelivery, traceparent: str
+        self, channel: _Channel, item: ClaimedDelivery, traceparent: str | None
     ) -> Receipt | BaseException:
         context = SendContext(
             url=channel.settings.url,
@@ -292,29 +292,30 @@ class DeliveryWorker:
     async def _attempt(self, channel: _Channel, item: ClaimedDelivery) -> None:
         started = self.clock()
         began = time.monotonic()
-        attributes: dict[str, str | int] = {
-            "marri.delivery_id": item.id,
-            "marri.message_id": item.message_id,
-            "marri.channel": item.channel,
-            "marri.attempt": item.attempts,
-        }
-        with attempt_span(item.traceparent, attributes) as span:
-            result = await self._send(channel, item, span.traceparent)
+        with attempt_span(
+            channel=item.channel,
+            delivery_id=item.id,
+            message_id=item.message_id,
+            attempt=item.attempts,
+            creation_traceparent=item.traceparent,
+            recipient=item.recipient,
+        ) as span:
+            result = await self._send(channel, item, current_traceparent())
             verdict = classify_result(result)
-            span.span.set_attribute("marri.outcome", verdict.outcome.value)
-            if verdict.error_class:
-                span.span.set_attribute("marri.error_class", verdict.error_class)
-        ended = self.clock()
-        step = next_step(
-            verdict,
-            attempts_done=item.attempts,
-            now=ended,
-            deadline_at=item.deadline_at,
-            policy=channel.settings.retry,
-        )
-        record = AttemptRecord(
-            started, ended, (time.monotonic() - began) * 1000, span.trace_id, span.span_id
-        )
+            ended = self.clock()
+            step = next_step(
+                verdict,
+                attempts_done=item.attempts,
+                now=ended,
+                deadline_at=item.deadline_at,
+                policy=channel.settings.retry,
+            )
+            span.record_outcome(
+                step.state.value, error_class=verdict.error_class, http_status=verdict.http_status
+            )
+            record = AttemptRecord(
+                started, ended, (time.monotonic() - began) * 1000, span.trace_id, span.span_id
+            )
         await self._record(channel, item, verdict, step, record)
 
     async def _record(
@@ -322,7 +323,7 @@ class DeliveryWorker:
         channel: _Channel,
         item: ClaimedDelivery,
         verdict: Verdict,
-        step: Any,
+        step: Step,
         record: AttemptRecord,
     ) -> None:
         try:
