@@ -7,13 +7,21 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from gateway.api import audit, health, messages, schema
+from gateway.api import audit, health, messages, metrics, schema, trace
 from gateway.api.errors import install_error_handlers
+from gateway.console import create_console
 from gateway.context import GatewayContext
 from gateway.schema import canonical_json_schema
 from gateway.security.enforce import authorize, install_security
 
-ROUTERS = [messages.router, schema.router, health.router, audit.router]
+ROUTERS = [
+    messages.router,
+    trace.router,
+    schema.router,
+    health.router,
+    metrics.router,
+    audit.router,
+]
 
 
 def create_app(context: GatewayContext) -> FastAPI:
@@ -34,6 +42,7 @@ def create_app(context: GatewayContext) -> FastAPI:
     install_security(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.mount("/console", create_console(context))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

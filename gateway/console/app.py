@@ -1,0 +1,63 @@
+"""The operator console: a server-rendered application mounted under ``/console``.
+
+It signs operators in with their token (kept nowhere but the form post), then works only with a
+signed session cookie; every change is a POST form carrying a CSRF token, and each calls the
+same services as the API, audited the same way.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from gateway.console import actions, auth, pages
+from gateway.console.session import session_key
+from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
+from gateway.context import GatewayContext
+
+PREFIX = "/console"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
+    """The console as its own application (mount it at ``prefix``)."""
+    console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    console.state.context = context
+    console.state.prefix = prefix
+    console.state.session_key = session_key(context.keyring)
+    console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for router in (auth.router, pages.router, actions.router):
+        console.include_router(router)
+
+    @console.middleware("http")
+    async def _headers(request: Request, call_next: object) -> Response:
+        response: Response = await call_next(request)  # type: ignore[operator]
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @console.exception_handler(LoginRequired)
+    async def _login(request: Request, _: LoginRequired) -> Response:
+        return login_redirect(request)
+
+    @console.exception_handler(NotFound)
+    async def _not_found(request: Request, _: NotFound) -> HTMLResponse:
+        return render(request, "error.html", {"title": "Not found", "status": 404}, status_code=404)
+
+    @console.exception_handler(Forbidden)
+    async def _forbidden(request: Request, _: Forbidden) -> HTMLResponse:
+        return render(
+            request, "error.html", {"title": "Not allowed", "status": 403}, status_code=403
+        )
+
+    return console

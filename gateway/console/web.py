@@ -1,0 +1,113 @@
+"""Shared plumbing of the console: templates, the signed-in session, CSRF checks, errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from gateway.console.session import COOKIE, Session, csrf_matches, identity_for_token_id, verify
+from gateway.context import GatewayContext
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+STATE_LABELS = {
+    "queued": "Queued",
+    "sending": "Sending",
+    "retry_wait": "Retrying",
+    "delivered": "Delivered",
+    "failed": "Failed (dead letter)",
+    "unknown": "Outcome unknown",
+    "cancelled": "Cancelled",
+    "blocked": "Blocked by policy",
+    "held": "Held for review",
+    "in_progress": "In progress",
+    "partial": "Partly delivered",
+}
+
+
+def _when(value: object) -> str:
+    if value is None:
+        return "—"
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["age"] = _age
+templates.env.filters["combine_cursor"] = lambda query, cursor: {**query, "cursor": cursor}
+templates.env.globals["state_label"] = lambda s: STATE_LABELS.get(str(s), str(s))
+
+
+class LoginRequired(Exception):
+    """No valid session: the handler answers with a redirect to the sign-in page."""
+
+
+class NotFound(Exception):
+    """Unknown, or outside the operator's countries: both answer the same 404 page."""
+
+
+class Forbidden(Exception):
+    """Signed in, but this role may not do this (or the CSRF check failed)."""
+
+
+def context_of(request: Request) -> GatewayContext:
+    context: GatewayContext = request.app.state.context
+    return context
+
+
+async def current_session(request: Request) -> Session:
+    """The signed-in operator; raises LoginRequired when the cookie is missing or stale."""
+    payload = verify(request.app.state.session_key, request.cookies.get(COOKIE))
+    token_id = payload.get("tid") if payload else None
+    csrf = payload.get("csrf") if payload else None
+    if not isinstance(token_id, str) or not isinstance(csrf, str):
+        raise LoginRequired
+    context = context_of(request)
+    identity = await context.store.read(lambda conn: identity_for_token_id(conn, token_id))
+    if identity is None:
+        raise LoginRequired
+    return Session(identity=identity, csrf=csrf)
+
+
+def check_csrf(session: Session, given: str | None) -> None:
+    if not csrf_matches(session.csrf, given):
+        raise Forbidden
+
+
+def render(
+    request: Request,
+    name: str,
+    values: dict[str, Any],
+    *,
+    session: Session | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    values = {"session": session, "prefix": request.app.state.prefix, **values}
+    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def login_redirect(request: Request) -> Response:
+    prefix = request.app.state.prefix
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = Response(status_code=303)
+    response.headers["Location"] = f"{prefix}/login?next={quote(target, safe='')}"
+    return response
