@@ -78,7 +78,9 @@ def render(msg: CanonicalMessage, product: str = "event_report") -> tuple[bytes,
 
 
 def texts(root: etree._Element, xpath: str) -> list[str]:
-    return [str(value) for value in root.xpath(xpath, namespaces=NS)]
+    found = root.xpath(xpath, namespaces=NS)
+    assert isinstance(found, list)
+    return [str(value) for value in found]
 
 
 def test_event_report_without_persons_renders_counts_only() -> None:
