@@ -1,0 +1,85 @@
+"""The dry run: ``POST /v1/messages/check`` decides and renders a message, storing nothing.
+
+The answer is the same report ``marri-gateway check --json`` prints: per channel (and per
+recipient country where a channel delivers once per country) the outcome, the findings with
+their citations, and the paths a redaction removes. A message the schema refuses, or that a
+destination cannot express, gets the same 422 as intake would give it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from gateway.api.body import read_json_body
+from gateway.api.deps import get_context, require_roles
+from gateway.api.models import DecisionOut, ErrorBody, FindingOut
+from gateway.intake import IntakeRefused, plan_deliveries
+from gateway.policy import check_report
+from gateway.schema import Violation, derive_facts
+from gateway.security.identity import Identity
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+
+CHECKERS = ("sender", "operator", "approver", "auditor", "admin")
+
+
+class ChannelCheck(BaseModel):
+    """One channel's verdict. A channel delivered once per recipient country has
+    ``recipients`` instead of findings and redacted, and the strongest of their outcomes."""
+
+    outcome: str = Field(description="allow, redact, review or deny")
+    findings: list[FindingOut] | None = None
+    redacted: list[str] | None = None
+    recipients: dict[str, DecisionOut] | None = None
+
+
+class CheckReport(BaseModel):
+    channels: dict[str, ChannelCheck]
+
+
+@router.post(
+    "/messages/check",
+    response_model=CheckReport,
+    response_model_exclude_none=True,
+    summary="Dry run: decide and render a message without storing it",
+    responses={
+        401: {"model": ErrorBody, "description": "no valid token"},
+        403: {"model": ErrorBody, "description": "the token may not do this"},
+        413: {"model": ErrorBody, "description": "body too large"},
+        415: {"model": ErrorBody, "description": "not application/json"},
+        422: {"model": ErrorBody, "description": "every violation with its JSON path"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CanonicalMessage"}}
+            },
+        }
+    },
+)
+async def check_message(
+    request: Request, identity: Annotated[Identity, Depends(require_roles(*CHECKERS))]
+) -> dict[str, Any]:
+    context = get_context(request)
+    raw = await read_json_body(request, context.settings.max_body_bytes)
+    message = context.intake.validate(raw)
+    if identity.role == "sender" and message.sender.country != identity.country:
+        raise IntakeRefused(
+            403,
+            "sender_country_mismatch",
+            "sender.country is not the country this token was issued for",
+            [Violation("$.sender.country", "forbidden", "must be the token's country")],
+        )
+    plans = plan_deliveries(
+        message, derive_facts(message), engine=context.engine, registry=context.registry
+    )
+    problems = [p for plan in plans for p in plan.render_problems]
+    if problems:
+        raise IntakeRefused(
+            422, "not_renderable", "a destination's profile cannot express the message", problems
+        )
+    return check_report(plans)
