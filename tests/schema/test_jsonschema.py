@@ -1,0 +1,58 @@
+"""The checked-in JSON Schema is the one the models export today."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from gateway.schema import SCHEMA_ID, canonical_json_schema
+from gateway.schema.jsonschema import DOC_PATH, main, render_json_schema
+
+from .conftest import BASE
+
+
+def test_checked_in_schema_is_fresh() -> None:
+    assert DOC_PATH.read_text(encoding="utf-8") == render_json_schema(), (
+        "docs/schema/canonical-v1.json is stale: run `python -m gateway.schema`"
+    )
+
+
+def test_main_writes_sorted_indented_text(tmp_path: Path) -> None:
+    target = tmp_path / "schema.json"
+    assert main([str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert text.endswith("}\n")
+    assert json.loads(text) == canonical_json_schema()
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_schema_uses_wire_names() -> None:
+    schema = canonical_json_schema()
+    assert SCHEMA_ID in schema["title"]
+    assert schema["$id"]
+    assert schema["properties"]["schema"]["const"] == SCHEMA_ID
+    assert "from" in schema["$defs"]["Link"]["properties"]
+    assert "from_" not in json.dumps(schema)
+    assert schema["additionalProperties"] is False
+
+
+def test_base_message_validates_against_the_schema() -> None:
+    jsonschema.validate(BASE, canonical_json_schema())
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        {"colour": "red"},
+        {"kind": "gossip"},
+        {"sender": {"country": "al", "agency": "x"}},
+        {"sent_at": 5},
+    ],
+)
+def test_schema_refuses_what_the_models_refuse(breakage: dict[str, Any]) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**BASE, **breakage}, canonical_json_schema())
