@@ -331,6 +331,14 @@ class IntakeService:
                 "deadline_at": now + timedelta(seconds=deadline_s),
                 "created_at": now,
                 "updated_at": now,
+                # Every row names the same columns: one executemany insert needs that when a
+                # blocked delivery (no payload) sits beside rendered ones.
+                "payload_ciphertext": None,
+                "payload_key_id": None,
+                "payload_sha256": None,
+                "payload_size": None,
+                "content_type": None,
+                "payload_headers_json": None,
             }
             view: dict[str, Any] = {
                 "id": delivery_id,
