@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from gateway.api import audit, health, messages, metrics, schema, trace
+from gateway.api import audit, health, messages, metrics, operator, review, schema, trace
 from gateway.api.errors import install_error_handlers
 from gateway.console import create_console
 from gateway.context import GatewayContext
+from gateway.delivery.runner import worker_lifespan
 from gateway.schema import canonical_json_schema
 from gateway.security.enforce import authorize, install_security
 
@@ -21,6 +22,8 @@ ROUTERS = [
     health.router,
     metrics.router,
     audit.router,
+    operator.router,
+    review.router,
 ]
 
 
@@ -35,6 +38,8 @@ def create_app(context: GatewayContext) -> FastAPI:
         ),
         # Every route passes the authorisation table first (gateway/security/policy_table.py).
         dependencies=[Depends(authorize)],
+        # Serve runs the delivery worker in the same process when settings.worker_enabled.
+        lifespan=worker_lifespan(context),
     )
     app.state.context = context
     app.state.token_cache = {}

@@ -134,7 +134,10 @@ class DeliveryWorker:
 
     async def run(self, *, grace_s: float = 10.0) -> None:
         """Claim and send until ``stop()``; then finish or hand back what is in flight."""
-        await self.recover()
+        try:
+            await self.recover()
+        except Exception as exc:  # the store may be back later; lapsed leases are reclaimed
+            log.warning("recovering leases failed (%s)", type(exc).__name__)
         log.info("delivery worker %s started: %s", self.worker_id, sorted(self._channels))
         try:
             while not self._stopping.is_set():

@@ -1,0 +1,101 @@
+"""Running workers in a process: inside the API server (lifespan) or on their own (CLI).
+
+Both stop the same way: stop claiming, let in-flight attempts finish within a grace period,
+hand back the rest. A process killed outright leaves leases that lapse and are reclaimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from gateway.config import Settings
+from gateway.delivery.worker import AdapterLookup, DeliveryWorker
+from gateway.store.crypto import Keyring
+from gateway.store.engine import Store
+
+log = logging.getLogger("gateway.delivery")
+
+GRACE_S = 10.0
+
+
+@asynccontextmanager
+async def running_worker(
+    *,
+    store: Store,
+    keyring: Keyring,
+    registry: AdapterLookup,
+    settings: Settings,
+    worker_id: str | None = None,
+    concurrency: int | None = None,
+    grace_s: float = GRACE_S,
+) -> AsyncIterator[DeliveryWorker]:
+    """A worker running in the background of the current event loop for the block's duration."""
+    worker = DeliveryWorker(
+        store=store,
+        keyring=keyring,
+        registry=registry,
+        settings=settings,
+        worker_id=worker_id,
+        concurrency=concurrency,
+    )
+    task = asyncio.create_task(worker.run(grace_s=grace_s), name="delivery-worker")
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def worker_lifespan(context: Any) -> Callable[[Any], Any]:
+    """A FastAPI lifespan that runs one in-process worker when ``settings.worker_enabled``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        if not context.settings.worker_enabled:
+            yield
+            return
+        async with running_worker(
+            store=context.store,
+            keyring=context.keyring,
+            registry=context.registry,
+            settings=context.settings,
+        ):
+            yield
+
+    return lifespan
+
+
+async def run_workers_until_signalled(
+    *,
+    store: Store,
+    keyring: Keyring,
+    registry: AdapterLookup,
+    settings: Settings,
+    worker_id: str | None,
+    concurrency: int | None,
+    grace_s: float = GRACE_S,
+) -> None:
+    """Run one worker until SIGTERM or SIGINT, then stop it gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_worker(
+        store=store,
+        keyring=keyring,
+        registry=registry,
+        settings=settings,
+        worker_id=worker_id,
+        concurrency=concurrency,
+        grace_s=grace_s,
+    ) as worker:
+        log.info("worker %s running; SIGTERM or SIGINT stops it", worker.worker_id)
+        await stop.wait()
+        log.info("worker %s stopping", worker.worker_id)
