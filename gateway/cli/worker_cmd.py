@@ -1,9 +1,51 @@
-"""Command group placeholder: registers nothing yet."""
+"""``worker`` runs delivery workers alone (no API): any number, on any number of hosts, sharing
+one PostgreSQL (or one SQLite file on one host). SIGTERM or SIGINT stops claiming, lets
+in-flight attempts finish within ``--grace-s`` and hands back the rest."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import typer
+
+from gateway.cli._common import err
+from gateway.config import get_settings
+from gateway.context import build_context
+from gateway.delivery.runner import run_workers_until_signalled
+
+
+def worker(
+    worker_id: str | None = typer.Option(
+        None, "--id", help="worker name (stable names let a restart hand back its own leases)"
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, max=64, help="sends in flight per channel (default: settings)"
+    ),
+    grace_s: float = typer.Option(10.0, "--grace-s", min=0, help="grace period on stop"),
+) -> None:
+    """Run the delivery worker until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if not settings.all_channels():
+        err.print("no channels are configured (MARRI_CHANNELS or MARRI_CHANNELS_FILE)")
+        raise typer.Exit(2)
+    context = build_context(settings)
+    try:
+        asyncio.run(
+            run_workers_until_signalled(
+                store=context.store,
+                keyring=context.keyring,
+                registry=context.registry,
+                settings=settings,
+                worker_id=worker_id,
+                concurrency=concurrency,
+                grace_s=grace_s,
+            )
+        )
+    finally:
+        context.close()
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    app.command("worker")(worker)
