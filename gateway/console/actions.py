@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, select
 
+from gateway.console.services import perform_delivery_action, redrive_dead_letters
 from gateway.console.session import Session
 from gateway.console.web import (
     Forbidden,
@@ -69,8 +70,6 @@ async def delivery_action(
 ) -> Response:
     check_csrf(session, csrf)
     row = await _visible_delivery(request, session, str(delivery_id))
-    from gateway.console.services import perform_delivery_action
-
     problem = await perform_delivery_action(
         context_of(request), session.identity, action, str(delivery_id), reason.strip() or None
     )
@@ -78,6 +77,25 @@ async def delivery_action(
     response = Response(status_code=303)
     query = f"?notice={action}" if problem is None else f"?problem={problem}"
     response.headers["Location"] = f"{prefix}/messages/{row.message_id}{query}#d-{row.id}"
+    return response
+
+
+@router.post("/channels/{channel}/redrive")
+async def channel_redrive(
+    request: Request,
+    channel: str,
+    session: Annotated[Session, Depends(current_session)],
+    csrf: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    result = await redrive_dead_letters(
+        context_of(request), session.identity, channel, reason.strip() or None
+    )
+    prefix = request.app.state.prefix
+    response = Response(status_code=303)
+    query = f"notice=requeued_{result}" if isinstance(result, int) else f"problem={result}"
+    response.headers["Location"] = f"{prefix}/?{query}"
     return response
 
 

@@ -22,10 +22,11 @@ router = APIRouter()
 PAGE_SIZE = 25
 # What each role may do to a delivery in a given state (the services check again).
 OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
-    "failed": ("redrive",),
+    "failed": ("redrive", "cancel"),
     "retry_wait": ("retry", "cancel"),
     "unknown": ("retry", "cancel"),
     "queued": ("cancel",),
+    "held": ("cancel",),
 }
 APPROVER_ACTIONS: dict[str, tuple[str, ...]] = {"held": ("release", "reject")}
 
@@ -62,7 +63,13 @@ async def overview(
     return render(
         request,
         "overview.html",
-        {"title": "Channels", "rows": rows, "columns": COLUMNS, "nav": "overview"},
+        {
+            "title": "Channels",
+            "rows": rows,
+            "columns": COLUMNS,
+            "nav": "overview",
+            "can_redrive": session.identity.role in ("operator", "admin"),
+        },
         session=session,
     )
 
