@@ -46,14 +46,15 @@ _KINDS = frozenset(k.value for k in Kind)
 
 
 def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, Mapping):
+    # dict, not Mapping: an ABC check per field would dominate the cost of these rules
+    if isinstance(obj, dict):
         return obj.get(key)
     return getattr(obj, _ALIASES.get(key, key), None)
 
 
 def _items(obj: Any, key: str) -> Sequence[Any]:
     value = _get(obj, key)
-    if isinstance(value, list | tuple):
+    if isinstance(value, tuple | list):
         return value
     return ()
 
@@ -89,26 +90,16 @@ def _one_entry_per_channel(message: Any) -> list[Problem]:
     return problems
 
 
-def ref_owners(message: Any) -> dict[str, str]:
-    """Map each ref to the entity list it first appears in."""
+def _refs(message: Any) -> tuple[dict[str, str], list[Problem]]:
+    """Each ref's owning entity list (first use wins) and the problems of refs used again."""
     owners: dict[str, str] = {}
-    for list_name in REF_LISTS:
-        for item in _items(message, list_name):
-            ref = _get(item, "ref")
-            if isinstance(ref, str):
-                owners.setdefault(ref, list_name)
-    return owners
-
-
-def _unique_refs(message: Any) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[str] = set()
     for list_name in REF_LISTS:
         for index, item in enumerate(_items(message, list_name)):
             ref = _get(item, "ref")
             if not isinstance(ref, str):
                 continue
-            if ref in seen:
+            if ref in owners:
                 problems.append(
                     (
                         (list_name, index, "ref"),
@@ -116,8 +107,9 @@ def _unique_refs(message: Any) -> list[Problem]:
                         "ref already used by another entity in this message",
                     )
                 )
-            seen.add(ref)
-    return problems
+            else:
+                owners[ref] = list_name
+    return owners, problems
 
 
 def _check_reference(
@@ -137,8 +129,7 @@ def _check_reference(
     return []
 
 
-def _references_resolve(message: Any) -> list[Problem]:
-    owners = ref_owners(message)
+def _references_resolve(message: Any, owners: Mapping[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     for list_name, field, allowed, text in _SINGLE_REFERENCES:
         for index, item in enumerate(_items(message, list_name)):
@@ -155,11 +146,12 @@ def _references_resolve(message: Any) -> list[Problem]:
 
 def message_rule_problems(message: Any) -> list[Problem]:
     """Every message-wide problem, for a validated message or its raw JSON object."""
+    owners, duplicates = _refs(message)
     return (
         _reply_linkage(message)
         + _one_entry_per_channel(message)
-        + _unique_refs(message)
-        + _references_resolve(message)
+        + duplicates
+        + _references_resolve(message, owners)
     )
 
 
