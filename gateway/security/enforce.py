@@ -20,7 +20,7 @@ from gateway.api.limits import RateLimiter, RequestTimeoutMiddleware, retry_afte
 from gateway.security.identity import Identity
 from gateway.security.keys import KeyringRefresher
 from gateway.security.last_use import LastUseRecorder
-from gateway.security.policy_table import RoutePolicy, policy_for
+from gateway.security.policy_table import RoutePolicy, policy_for_request
 from gateway.store.tables import deliveries, messages
 
 
@@ -41,13 +41,18 @@ def delivery_country(conn: Connection, delivery_id: str) -> str | None:
 
 
 def route_policy(request: Request) -> RoutePolicy:
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
-    policy = policy_for(request.method, path) if isinstance(path, str) else None
-    if policy is None:
+    """The table's row for this request (matched on the path, whatever the router's layout)."""
+    path: str = request.scope.get("path", "")
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    # HEAD is answered like GET by the router; it reaches the same data.
+    method = "GET" if request.method == "HEAD" else request.method
+    found = policy_for_request(method, path)
+    if found is None:
         # Deny by default: an endpoint nobody wrote a row for is not reachable.
         raise ApiError(403, "forbidden", "this endpoint is not open to any role")
-    return policy
+    return found[1]
 
 
 async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity) -> None:

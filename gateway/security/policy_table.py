@@ -17,10 +17,11 @@ Scopes say which data a caller reaches once its role is admitted:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.security.identity import ROLES, Role
+from gateway.security.identity import Role
 
 Scope = Literal["public", "global", "filtered", "message", "delivery"]
 
@@ -40,40 +41,34 @@ def _rule(scope: Scope, *roles: Role) -> RoutePolicy:
 
 
 PUBLIC = _rule("public")
-EVERYONE: tuple[Role, ...] = ROLES
 READERS: tuple[Role, ...] = ("sender", "operator", "approver", "auditor", "admin")
 STAFF: tuple[Role, ...] = ("operator", "approver", "auditor", "admin")
 OPERATORS: tuple[Role, ...] = ("operator", "admin")
-APPROVERS: tuple[Role, ...] = ("approver", "admin")
 AUDITORS: tuple[Role, ...] = ("auditor", "admin")
 
 # (method, path template) → policy. Keep sorted by path; one line per endpoint.
 ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    # Counts per channel and state only; scraped by Prometheus without a token.
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/v1/schema"): PUBLIC,
     ("GET", "/v1/audit"): _rule("global", *AUDITORS),
     ("GET", "/v1/audit/verify"): _rule("global", *AUDITORS),
-    ("GET", "/v1/channels"): _rule("global", *READERS),
-    ("GET", "/v1/channels/{channel}"): _rule("global", *READERS),
+    ("GET", "/v1/channels"): _rule("global", *STAFF),
     ("POST", "/v1/channels/{channel}/pause"): _rule("global", *OPERATORS),
     ("POST", "/v1/channels/{channel}/resume"): _rule("global", *OPERATORS),
     ("POST", "/v1/channels/{channel}/redrive"): _rule("global", *OPERATORS),
-    ("POST", "/v1/check"): _rule("global", *READERS),
-    ("GET", "/v1/deliveries"): _rule("filtered", *STAFF),
-    ("GET", "/v1/deliveries/{delivery_id}"): _rule("delivery", *READERS),
-    ("GET", "/v1/deliveries/{delivery_id}/payload"): _rule("delivery", "operator", "admin"),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", *OPERATORS),
     ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", *OPERATORS),
-    ("POST", "/v1/deliveries/{delivery_id}/redrive"): _rule("delivery", *OPERATORS),
-    ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", *APPROVERS),
-    ("POST", "/v1/deliveries/{delivery_id}/reject"): _rule("delivery", *APPROVERS),
+    # Separation of duties: only approvers release or reject what policy held for review.
+    ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", "approver"),
+    ("POST", "/v1/deliveries/{delivery_id}/reject"): _rule("delivery", "approver"),
     ("GET", "/v1/messages"): _rule("filtered", *READERS),
     ("POST", "/v1/messages"): _rule("global", "sender"),
+    ("POST", "/v1/messages/check"): _rule("global", *READERS),
     ("GET", "/v1/messages/{message_id}"): _rule("message", *READERS),
     ("GET", "/v1/messages/{message_id}/trace"): _rule("message", *READERS),
-    ("GET", "/v1/review"): _rule("filtered", *APPROVERS),
 }
 
 # Routes Starlette serves itself (API documentation); no data behind them.
@@ -84,5 +79,27 @@ SELF_AUTHENTICATING_MOUNTS = frozenset({"/console", "/static"})
 
 
 def policy_for(method: str, path_template: str) -> RoutePolicy | None:
-    """The row for a route, or None: a route without a row is refused."""
+    """The row for a route template, or None: a route without a row is refused."""
     return ROUTE_POLICIES.get((method.upper(), path_template))
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{regex}$")
+
+
+# Literal templates first, so that /v1/audit/verify never reads as /v1/audit/{something}.
+_PATTERNS = sorted(
+    ((method, template, _template_pattern(template)) for method, template in ROUTE_POLICIES),
+    key=lambda item: (item[1].count("{"), item[1]),
+)
+
+
+def policy_for_request(method: str, path: str) -> tuple[str, RoutePolicy] | None:
+    """The template and row matching a concrete request path, or None."""
+    method = method.upper()
+    for row_method, template, pattern in _PATTERNS:
+        if row_method == method and pattern.match(path):
+            return template, ROUTE_POLICIES[(row_method, template)]
+    return None

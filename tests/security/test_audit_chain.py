@@ -138,7 +138,8 @@ def test_the_head_moves_with_every_append_and_counts_entries(store: Store) -> No
     first = store.read_sync(read_head)
     write_entries(store, 1)
     second = store.read_sync(read_head)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert second.seq > first.seq
     assert second.entries == first.entries + 1
     rows = store.read_sync(

@@ -62,7 +62,8 @@ def test_purge_erases_due_content_and_keeps_the_evidence(store: Store) -> None:
     assert result.cancelled_deliveries == 1
     for item in (past_deadline, old_delivered):
         row = message_row(store, item.id)
-        assert row.body_ciphertext is None and row.body_key_id is None
+        assert row.body_ciphertext is None
+        assert row.body_key_id is None
         assert row.purged_at is not None
         assert len(row.content_sha256) == 64
         for old, new in zip(
@@ -70,14 +71,16 @@ def test_purge_erases_due_content_and_keeps_the_evidence(store: Store) -> None:
             sorted(delivery_rows(store, item.id), key=lambda r: r.id),
             strict=True,
         ):
-            assert new.payload_ciphertext is None and new.payload_key_id is None
+            assert new.payload_ciphertext is None
+            assert new.payload_key_id is None
             assert new.payload_sha256 == old.payload_sha256
             assert new.decision_outcome == old.decision_outcome
     states = {r.state for r in delivery_rows(store, past_deadline.id)}
     assert states == {"delivered", "cancelled"}
     for kept in (future_deadline, old_but_retrying, recent):
         row = message_row(store, kept.id)
-        assert row.body_ciphertext is not None and row.purged_at is None
+        assert row.body_ciphertext is not None
+        assert row.purged_at is None
         assert all(d.payload_ciphertext is not None for d in delivery_rows(store, kept.id))
 
     audit = store.read_sync(
