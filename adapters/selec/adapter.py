@@ -85,6 +85,10 @@ class SelecAdapter:
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         return await self.service.send(self.http, payload, context, _receipt)
 
+    async def aclose(self) -> None:
+        """Close this event loop's HTTP clients (shutdown, test teardown)."""
+        await self.http.aclose()
+
 
 def _receipt(result: Any, status: int) -> Receipt:
     """RequestReceipt → Receipt."""
