@@ -26,6 +26,14 @@ def test_returns_the_model(doc: dict[str, Any]) -> None:
     assert message.schema_ == "marri.exchange/1"
 
 
+def test_dumps_use_wire_names(doc: dict[str, Any]) -> None:
+    dumped = parse_message(encode(doc), today=TODAY).model_dump(mode="json")
+    assert dumped["schema"] == "marri.exchange/1"
+    assert dumped["links"][0]["from"] == "p1"
+    assert "schema_" not in dumped
+    assert "from_" not in dumped["links"][0]
+
+
 def test_invalid_json_names_line_and_column() -> None:
     refusal = _refusal(b'{\n  "schema": "marri.exchange/1",\n  "kind": ,\n}')
     [violation] = refusal.violations
