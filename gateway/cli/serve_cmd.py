@@ -8,13 +8,14 @@ from pathlib import Path
 
 import typer
 import uvicorn
+from sqlalchemy import Connection
 
 from gateway.api.app import create_app
 from gateway.cli._common import out
 from gateway.config import Settings, get_settings
 from gateway.context import build_context
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
-from gateway.security.tokens import issue_token
+from gateway.security.tokens import IssuedToken, issue_token
 from gateway.store.engine import Store
 from gateway.store.migrate import upgrade
 
@@ -55,15 +56,19 @@ def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     tokens: dict[str, dict[str, str]] = {}
     try:
         for name, spec in wanted:
-            issued = store.write_sync(
-                lambda conn, name=name, spec=spec: issue_token(
+
+            def issue(
+                conn: Connection, name: str = name, spec: dict[str, str | None] = spec
+            ) -> IssuedToken:
+                return issue_token(
                     conn,
                     role=str(spec["role"]),
                     label=f"sandbox {name}",
                     country=spec["country"],
                     agency=spec["agency"],
                 )
-            )
+
+            issued = store.write_sync(issue)
             tokens[name] = {"token": issued.token, "token_id": issued.identity.token_id}
     finally:
         store.close()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, or_, select
 
 from gateway.store.states import derive_message_status
 from gateway.store.tables import deliveries, messages
@@ -105,7 +105,7 @@ def list_messages(
         messages.c.priority,
         messages.c.received_at,
     )
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if flt.visible_countries is not None:
         conditions.append(messages.c.sender_country.in_(flt.visible_countries))
     if flt.sender_country:
@@ -114,7 +114,7 @@ def list_messages(
         conditions.append(messages.c.received_at >= flt.since)
     if flt.until:
         conditions.append(messages.c.received_at < flt.until)
-    delivery_conditions = [deliveries.c.message_id == messages.c.id]
+    delivery_conditions: list[ColumnElement[bool]] = [deliveries.c.message_id == messages.c.id]
     if flt.state:
         delivery_conditions.append(deliveries.c.state == flt.state)
     if flt.channel:
