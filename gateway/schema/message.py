@@ -78,7 +78,6 @@ class _Model(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        use_enum_values=False,
     )
 
 

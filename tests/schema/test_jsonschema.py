@@ -11,6 +11,7 @@ import pytest
 
 from gateway.schema import SCHEMA_ID, canonical_json_schema
 from gateway.schema.jsonschema import DOC_PATH, main, render_json_schema
+from gateway.schema.parse import SCHEMA_DEPTH
 
 from .conftest import BASE
 
@@ -56,3 +57,25 @@ def test_base_message_validates_against_the_schema() -> None:
 def test_schema_refuses_what_the_models_refuse(breakage: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**BASE, **breakage}, canonical_json_schema())
+
+
+def _depth(node: Any, defs: dict[str, Any]) -> int:
+    """How deep arrays and objects can nest in documents this schema node accepts."""
+    if "$ref" in node:
+        return _depth(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+    if "anyOf" in node:
+        return max(_depth(option, defs) for option in node["anyOf"])
+    if node.get("type") == "array":
+        return 1 + _depth(node.get("items", {}), defs)
+    if node.get("type") == "object":
+        children = [
+            *node.get("properties", {}).values(),
+            *node.get("patternProperties", {}).values(),
+        ]
+        return 1 + max((_depth(child, defs) for child in children), default=0)
+    return 0
+
+
+def test_schema_depth_constant_matches_the_schema() -> None:
+    schema = canonical_json_schema()
+    assert _depth(schema, schema["$defs"]) == SCHEMA_DEPTH
