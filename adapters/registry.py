@@ -20,7 +20,7 @@ import inspect
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,15 @@ BUILT_INS: dict[str, str] = {
     "pcc_see": "adapters.pcc_see.adapter:PccSeeAdapter",
 }
 
+
+def _own_distribution() -> str:
+    try:
+        return f"marri-gateway {version('marri-gateway')} (built-in)"
+    except PackageNotFoundError:
+        return "marri-gateway (built-in)"
+
+
+_BUILT_IN_SOURCE = _own_distribution()
 _STR_ATTRS = ("name", "profile_version", "default_product", "content_type")
 
 
@@ -191,7 +200,7 @@ def load_registry(
     wanted = set(only) if only is not None else None
     found: dict[str, tuple[str, str]] = {}
     for name, target in BUILT_INS.items():
-        found[name] = (target, "built-in")
+        found[name] = (target, _BUILT_IN_SOURCE)
     if include_entry_points:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in found and found[ep.name][0] != ep.value:

@@ -1,9 +1,131 @@
-"""Command group placeholder: registers nothing yet."""
+"""``adapters list``, ``adapters new NAME`` and ``render --channel C FILE``.
+
+``render`` prints exactly the bytes channel C would receive for the message: decided by the
+channel's rule pack, redacted as the decision says, rendered by the adapter and validated
+against its schema, the same path intake takes. Nothing is stored or sent.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from adapters._scaffold.scaffold import ScaffoldError, class_name, scaffold
+from adapters.registry import AdapterRegistrationError, load_registry
+from gateway.cli._common import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, err, out, settings
+from gateway.intake import plan_deliveries
+from gateway.policy import PolicyEngine
+from gateway.schema import MessageInvalid, derive_facts, parse_message
+from gateway.schema.message import Destination
+
+adapters_app = typer.Typer(help="Destination channel adapters.", no_args_is_help=True)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@adapters_app.command("list")
+def list_adapters() -> None:
+    """Every registered adapter: profile, products, content type, where it comes from."""
+    try:
+        registry = load_registry(settings().mappings_dir)
+    except AdapterRegistrationError as exc:
+        err.print(f"[red]adapter refused:[/red] {exc}")
+        raise typer.Exit(EXIT_INVALID) from exc
+    table = Table(title="Registered adapters")
+    for column in ("name", "profile", "products", "content type", "source"):
+        table.add_column(column)
+    for name in registry.names():
+        entry = registry.entry(name)
+        adapter = entry.adapter
+        products = ", ".join(
+            f"[bold]{p}[/bold]" if p == adapter.default_product else p for p in adapter.products
+        )
+        table.add_row(name, adapter.profile_version, products, adapter.content_type, entry.source)
+    out.print(table)
+
+
+@adapters_app.command("new")
+def new_adapter(
+    name: Annotated[str, typer.Argument(help="channel id, snake_case (e.g. sepca)")],
+    root: Annotated[
+        Path, typer.Option(help="repository root to write into", file_okay=False)
+    ] = REPO_ROOT,
+) -> None:
+    """Scaffold a channel: adapter, JSON Schema, complete code table, rule pack, simulator, case."""
+    try:
+        written = scaffold(name, root)
+    except ScaffoldError as exc:
+        err.print(f"[red]cannot scaffold:[/red] {exc}")
+        raise typer.Exit(EXIT_INVALID) from exc
+    for path in written:
+        out.print(f"  created {path.relative_to(root)}")
+    out.print(
+        "\nNext steps:\n"
+        f"  1. register the entry point in pyproject.toml under "
+        f'[project.entry-points."marri_gateway.adapters"]:\n'
+        f'       {name} = "adapters.{name}.adapter:{class_name(name)}"\n'
+        "     then reinstall: .venv/bin/pip install -e '.[dev]'\n"
+        f"  2. write the golden payload: python -m contract_tests.refresh {name}\n"
+        f"  3. run the conformance kit: pytest contract_tests --kit-channel {name}\n"
+        f"     (before step 1: pytest contract_tests --adapter-root {root} --kit-channel {name})"
+    )
+
+
+def render(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    channel: Annotated[str, typer.Option("--channel", "-c", help="destination channel")],
+    product: Annotated[str | None, typer.Option(help="channel product")] = None,
+    recipient: Annotated[
+        str | None, typer.Option(help="recipient country (per-recipient channels)")
+    ] = None,
+) -> None:
+    """Print exactly what CHANNEL would receive for the message in FILE."""
+    try:
+        message = parse_message(file.read_bytes())
+    except MessageInvalid as exc:
+        for v in exc.violations:
+            err.print(f"  [bold]{v.path}[/bold]  {v.type}: {v.message}")
+        raise typer.Exit(EXIT_INVALID) from exc
+    mappings = settings().mappings_dir
+    registry = load_registry(mappings)
+    if channel not in registry:
+        err.print(
+            f"[red]unknown channel[/red] {channel}; registered: {', '.join(registry.names())}"
+        )
+        raise typer.Exit(EXIT_INVALID)
+    named = next((d for d in message.destinations if d.channel == channel), None)
+    to = (recipient,) if recipient else (named.to if named else ())
+    destination = Destination.model_construct(
+        channel=channel, to=to, product=product or (named.product if named else None)
+    )
+    message = message.model_copy(update={"destinations": (destination,)})
+    engine = PolicyEngine.load(mappings, required_channels=registry.names())
+    plans = plan_deliveries(message, derive_facts(message), engine=engine, registry=registry)
+    plan = next((p for p in plans if recipient is None or p.recipient in (None, recipient)), None)
+    if plan is None or plan.payload is None:
+        if plan is not None:
+            for problem in plan.render_problems:
+                err.print(f"  [bold]{problem.path}[/bold]  {problem.message}")
+            for finding in plan.decision.findings:
+                err.print(
+                    f"  [{finding.outcome}] {finding.rule} ({finding.cite}): {finding.message}"
+                )
+            if plan.decision.outcome == "deny":
+                err.print(f"[red]{channel}: denied[/red]; nothing would be sent")
+                raise typer.Exit(EXIT_REFUSED)
+        raise typer.Exit(EXIT_INVALID)
+    if plan.decision.outcome != "allow":
+        err.print(f"{channel}: decision {plan.decision.outcome}; payload after its redactions")
+    sys.stdout.buffer.write(plan.payload.body)
+    sys.stdout.buffer.flush()
+    raise typer.Exit(EXIT_OK)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.add_typer(adapters_app, name="adapters")
+    app.command("render")(render)

@@ -1,0 +1,1 @@
+"""Templates ``marri-gateway adapters new NAME`` copies to start a channel (see ``scaffold.py``)."""
