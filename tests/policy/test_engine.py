@@ -1,0 +1,176 @@
+"""Loading (a malformed pack stops the start, naming file, rule and problem) and the engine's
+own behaviour: strongest outcome, evaluation errors held for review, pack hashes, dates."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.policy import PolicyEngine, PolicyLoadError
+
+from .helpers import build, decide, edit_yaml
+
+AL_PCC = "al-victim-identification-pcc-see.json"
+
+
+def _first_rule(change: dict[str, Any]) -> Any:
+    def apply(document: Any) -> None:
+        document["rules"][0].update(change)
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"expression": "sender.country in"}, "does not compile"),
+        ({"expression": "facts.no_such_fact"}, "'facts' has no field(s) ['no_such_fact']"),
+        ({"expression": "sender.country in parties.interpol_member"}, "'parties' has no"),
+        ({"expression": "message.persns.size() == 0"}, "'message' has no field(s) ['persns']"),
+        ({"expression": "!(sender.country in parties.unconfirmed.nato)"}, "unconfirmed has no"),
+        ({"outcome": "redact"}, "must name what it removes"),
+        ({"outcome": "redact", "redact": ["persons_by_colour:red"]}, "unknown redact selector"),
+        ({"outcome": "block"}, "outcome"),
+        ({"applies": {"products": ["red_notice"]}}, "applies.products not offered"),
+        ({"applies": {"kinds": ["gossip"]}}, "applies.kinds has unknown kinds"),
+        ({"id": "europol.renamed"}, "rule ids must start with 'interpol.'"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_malformed_rule_stops_the_load(
+    mappings_copy: Path, change: dict[str, Any], problem: str
+) -> None:
+    pack = mappings_copy / "interpol" / "rules.yaml"
+    edit_yaml(pack, _first_rule(change))
+    with pytest.raises(PolicyLoadError) as caught:
+        PolicyEngine.load(mappings_copy)
+    assert caught.value.file == str(pack)
+    assert problem in str(caught.value)
+    if change.get("id") is None and "surprise" not in change:
+        assert caught.value.rule == "interpol.art4_sender_member"
+
+
+def test_rule_id_used_twice_is_refused(mappings_copy: Path) -> None:
+    edit_yaml(
+        mappings_copy / "selec" / "rules.yaml",
+        lambda d: d["rules"].append({**d["rules"][0]}),
+    )
+    with pytest.raises(PolicyLoadError, match="rule id used twice"):
+        PolicyEngine.load(mappings_copy)
+
+
+def test_channel_folder_without_pack_is_refused(mappings_copy: Path) -> None:
+    (mappings_copy / "sepca").mkdir()
+    with pytest.raises(PolicyLoadError, match="channel 'sepca' has no rule pack"):
+        PolicyEngine.load(mappings_copy)
+
+
+def test_registered_channel_without_pack_is_refused(mappings_copy: Path) -> None:
+    with pytest.raises(PolicyLoadError, match="missing rule pack"):
+        PolicyEngine.load(mappings_copy, required_channels=["europol", "sepca"])
+
+
+def test_malformed_parties_table_is_refused(mappings_copy: Path) -> None:
+    def drop_source(document: Any) -> None:
+        del document["instruments"]["selec_members"]["entries"][0]["source"]
+
+    edit_yaml(mappings_copy / "parties.yaml", drop_source)
+    with pytest.raises(PolicyLoadError, match=r"selec_members entry 0 \(AL\): every entry needs"):
+        PolicyEngine.load(mappings_copy)
+
+
+def test_pack_hash_is_the_file_hash(engine: PolicyEngine) -> None:
+    from .helpers import MAPPINGS
+
+    for channel in engine.channels():
+        raw = (MAPPINGS / channel / "rules.yaml").read_bytes()
+        assert engine.pack_hash(channel) == hashlib.sha256(raw).hexdigest()
+    decision = decide(engine, build(AL_PCC), "pcc_see")
+    assert decision.pack_hash == engine.pack_hash("pcc_see")
+    assert decision.extra["pack_version"] == engine.pack("pcc_see").version
+
+
+def test_failing_expression_is_a_review_naming_the_rule(mappings_copy: Path) -> None:
+    # The example has no warrant: reading its penalty fails at evaluation time.
+    edit_yaml(
+        mappings_copy / "pcc_see" / "rules.yaml",
+        _first_rule({"expression": "message.case.warrant.max_penalty_years > 0.0"}),
+    )
+    decision = decide(PolicyEngine.load(mappings_copy), build(AL_PCC), "pcc_see")
+    assert decision.outcome == "review"
+    (finding,) = decision.findings
+    assert finding.rule == "pcc_see.party_sender"
+    assert finding.outcome == "review"
+    assert "pcc_see.party_sender could not be evaluated" in finding.message
+
+
+def test_non_boolean_result_is_a_review(mappings_copy: Path) -> None:
+    edit_yaml(
+        mappings_copy / "pcc_see" / "rules.yaml", _first_rule({"expression": "sender.country"})
+    )
+    decision = decide(PolicyEngine.load(mappings_copy), build(AL_PCC), "pcc_see")
+    assert [(f.rule, f.outcome) for f in decision.findings] == [("pcc_see.party_sender", "review")]
+
+
+def test_redaction_that_matches_nothing_is_a_review(mappings_copy: Path) -> None:
+    edit_yaml(
+        mappings_copy / "pcc_see" / "rules.yaml",
+        _first_rule({"expression": "false", "outcome": "redact", "redact": ["attachments"]}),
+    )
+    decision = decide(PolicyEngine.load(mappings_copy), build(AL_PCC), "pcc_see")
+    assert decision.outcome == "review"
+    assert decision.redacted == ()
+
+
+def test_strongest_outcome_wins(engine: PolicyEngine) -> None:
+    # Kosovo* to PCC SEE with no deletion deadline: deny beats the rest.
+    message = build(AL_PCC, {"sender.country": "XK", "destinations.0.to": ["BA"]})
+    decision = decide(engine, message, "pcc_see")
+    outcomes = {f.outcome for f in decision.findings}
+    assert outcomes == {"deny", "review"}
+    assert decision.outcome == "deny"
+    assert not decision.allows_delivery
+
+
+def test_party_counts_from_its_date(engine: PolicyEngine) -> None:
+    """Austria is party to the 2018 automated-exchange agreement from 19 Oct 2025."""
+    lb = [{"instrument": "pcc_see", "article": "5"}, {"instrument": "pcc_see_automated_exchange"}]
+    rule = "pcc_see.automated_exchange_parties"
+    before = build(
+        AL_PCC,
+        {"sent_at": "2025-10-18T10:00:00+02:00", "legal_basis": lb, "destinations.0.to": ["AT"]},
+    )
+    after = build(AL_PCC, {"legal_basis": lb, "destinations.0.to": ["AT"]})
+    assert rule in [f.rule for f in decide(engine, before, "pcc_see").findings]
+    assert rule not in [f.rule for f in decide(engine, after, "pcc_see").findings]
+
+
+def test_year_only_dates_count_from_the_end_of_the_year(engine: PolicyEngine) -> None:
+    """Hungary acceded to PCC SEE in 2012: not yet a party in mid-2012."""
+    rule = "pcc_see.party_recipients"
+    mid = build(AL_PCC, {"sent_at": "2012-06-01T10:00:00+02:00", "destinations.0.to": ["HU"]})
+    later = build(AL_PCC, {"sent_at": "2013-01-02T10:00:00+02:00", "destinations.0.to": ["HU"]})
+    assert rule in [f.rule for f in decide(engine, mid, "pcc_see").findings]
+    assert rule not in [f.rule for f in decide(engine, later, "pcc_see").findings]
+
+
+def test_inputs_are_reused_only_for_the_same_message(engine: PolicyEngine) -> None:
+    """Deciding two messages in turn must not mix their inputs."""
+    allowed = build(AL_PCC)
+    denied = build(AL_PCC, {"sender.country": "XK"})
+    assert decide(engine, allowed, "pcc_see").outcome == "allow"
+    assert decide(engine, denied, "pcc_see").outcome == "deny"
+    assert decide(engine, allowed, "pcc_see").outcome == "allow"
+
+
+def test_findings_carry_no_personal_data(engine: PolicyEngine) -> None:
+    message = build(AL_PCC, {"sender.country": "XK", "handling.retention_until": None})
+    decision = decide(engine, message, "pcc_see")
+    text = " ".join(f.message + f.cite for f in decision.findings)
+    for person in message.persons:
+        for name in person.names:
+            for part in (name.given, name.family):
+                assert part is None or part not in text
