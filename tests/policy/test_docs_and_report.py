@@ -1,0 +1,55 @@
+"""docs/rules.md matches the packs; check_report's shape for per-recipient channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.policy import Decision, Finding, PolicyEngine, check_report
+from gateway.policy.docs import OUTPUT, render_rules_doc
+
+
+def test_rules_doc_is_up_to_date(engine: PolicyEngine) -> None:
+    expected = render_rules_doc(engine)
+    assert OUTPUT.read_text(encoding="utf-8") == expected, (
+        "docs/rules.md is stale: run python -m gateway.policy.docs"
+    )
+
+
+def test_rules_doc_names_every_rule_and_citation(engine: PolicyEngine) -> None:
+    text = render_rules_doc(engine)
+    for pack, rule in engine.rules():
+        assert f"`{rule.id}`" in text
+        assert rule.cite.split(";")[0] in text
+        assert pack.sha256 in text
+
+
+@dataclass(frozen=True)
+class Plan:
+    channel: str
+    recipient: str | None
+    decision: Decision
+
+
+def _decision(channel: str, outcome: str, *rules: str) -> Decision:
+    findings = tuple(Finding(r, "cite", outcome, "text") for r in rules)  # type: ignore[arg-type]
+    return Decision(channel, "p", outcome, findings)  # type: ignore[arg-type]
+
+
+def test_report_groups_recipients_and_takes_the_strongest() -> None:
+    report = check_report(
+        [
+            Plan("pcc_see", "AL", _decision("pcc_see", "allow")),
+            Plan("pcc_see", "BA", _decision("pcc_see", "review", "pcc_see.x")),
+            Plan("pcc_see", "XK", _decision("pcc_see", "deny", "pcc_see.y")),
+            Plan("europol", None, _decision("europol", "redact", "europol.z")),
+        ]
+    )
+    pcc = report["channels"]["pcc_see"]
+    assert pcc["outcome"] == "deny"
+    assert list(pcc["recipients"]) == ["AL", "BA", "XK"]
+    assert pcc["recipients"]["BA"]["findings"][0]["rule"] == "pcc_see.x"
+    assert report["channels"]["europol"] == {
+        "outcome": "redact",
+        "findings": [{"rule": "europol.z", "cite": "cite", "outcome": "redact", "message": "text"}],
+        "redacted": [],
+    }
