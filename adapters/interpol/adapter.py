@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+import jsonschema_rs
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, HttpReply
@@ -25,31 +26,29 @@ CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "interpol" / "co
 
 
 @cache
-def _validator() -> Any:
+def _validator() -> jsonschema_rs.Draft202012Validator:
+    # jsonschema-rs: the same Draft 2020-12 semantics as the reference validator, ~60x faster.
     schema = json.loads((SCHEMA_DIR / SCHEMA_FILE).read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return jsonschema_rs.Draft202012Validator(schema)
 
 
-def json_path(parts: Any) -> str:
-    """``$.persons[0].sex_id`` from a jsonschema path deque."""
+def json_path(parts: Sequence[str | int]) -> str:
+    """``$.persons[0].sex_id`` from a validator's instance path."""
     path = "$"
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
 
 
-def _problem(error: Any) -> str:
+def _problem(error: jsonschema_rs.ValidationError) -> str:
     """One schema violation as path and rule; the instance value is never quoted."""
-    where = json_path(error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [key for key in error.validator_value if key not in error.instance]
-        return f"{where}: required property missing: {', '.join(missing)}"
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(key for key in error.instance if key not in allowed)
-        return f"{where}: properties not allowed: {', '.join(extra)}"
-    return f"{where}: fails '{error.validator}'"
+    where = json_path(error.instance_path)
+    kind = error.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+        return f"{where}: required property missing: {kind.property}"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+        return f"{where}: properties not allowed: {', '.join(sorted(kind.unexpected))}"
+    return f"{where}: fails '{kind.name}'"
 
 
 class InterpolAdapter:
@@ -102,8 +101,10 @@ class InterpolAdapter:
             document = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return [f"$: not JSON ({type(exc).__name__})"]
-        errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-        return [_problem(error) for error in errors]
+        validator = _validator()
+        if validator.is_valid(document):
+            return []
+        return sorted(_problem(error) for error in validator.iter_errors(document))
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored JSON; the NCB endpoint answers with a JSON receipt."""
