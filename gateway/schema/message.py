@@ -78,6 +78,7 @@ class _Model(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
+        allow_inf_nan=False,
     )
 
 

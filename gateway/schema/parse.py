@@ -48,7 +48,9 @@ def _invalid_json(text: str) -> Violation:
         return Violation("$", "invalid_json", f"not valid JSON: {exc.msg} at {where}")
     except RecursionError:
         return Violation("$", "too_deep", "JSON nests too deeply")
-    return Violation("$", "invalid_json", "not valid JSON (non-standard number or literal)")
+    return Violation(
+        "$", "invalid_json", "not valid JSON: a number, literal or escape outside RFC 8259"
+    )
 
 
 def _refuse(violation: Violation) -> MessageInvalid:

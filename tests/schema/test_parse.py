@@ -157,3 +157,29 @@ def test_equal_json_gives_equal_models(doc: dict[str, Any]) -> None:
     first = parse_message(encode(doc), today=TODAY)
     second = parse_message(json.dumps(doc, indent=4).encode(), today=TODAY)
     assert first == second
+
+
+def test_lone_surrogate_escape_is_invalid_json(doc: dict[str, Any]) -> None:
+    raw = encode(doc).replace(b'"Test request"', b'"\\ud800 request"')
+    [violation] = _refusal(raw, today=TODAY).violations
+    assert (violation.path, violation.type) == ("$", "invalid_json")
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_finite_numbers_refused(doc: dict[str, Any], number: bytes) -> None:
+    raw = encode(doc).replace(b'"lat": 41.3', b'"lat": ' + number)
+    assert [(v.path, v.type) for v in _refusal(raw, today=TODAY).violations] == [
+        ("$.locations[0].lat", "finite_number")
+    ]
+
+
+def test_refusal_is_json_for_the_api(doc: dict[str, Any]) -> None:
+    del doc["subject"]
+    doc["kind"] = "gossip"
+    refusal = _refusal(encode(doc), today=TODAY)
+    assert str(refusal) == "message invalid: 2 violations"
+    body = json.loads(json.dumps(refusal.as_dict()))
+    assert {"path": "$.subject", "type": "missing", "message": "Field required"} in body[
+        "violations"
+    ]
+    assert [v["path"] for v in body["violations"]] == ["$.kind", "$.subject"]
