@@ -297,7 +297,7 @@ class Organisation(_Model):
 class Communication(_Model):
     ref: Ref
     kind: CommunicationKind
-    value: ShortText
+    value: Text  # a profile URL can be long
     owner: Ref | None = None
 
 
