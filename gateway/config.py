@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     request_timeout_s: float = 30.0
     public_base_url: str = "http://127.0.0.1:8000"
     retention_after_delivery_days: int = 90
+    # Mutual TLS: a client certificate's subject DN (RFC 4514) or "san:DNS:<name>" → either
+    # {"token_id": "..."} or {"role": "sender", "country": "AL", "agency": "..."}.
+    client_cert_identities: dict[str, dict[str, str]] = Field(default_factory=dict)
     worker_enabled: bool = True
     worker_poll_interval_s: float = 0.2
     lease_s: float = 60.0

@@ -25,6 +25,9 @@ def get_context(request: Request) -> GatewayContext:
 
 async def authenticate(request: Request) -> Identity:
     """The caller's identity from ``Authorization: Bearer <token>``; 401 otherwise."""
+    admitted = getattr(request.state, "identity", None)
+    if isinstance(admitted, Identity):  # already established for this request (mutual TLS)
+        return admitted
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

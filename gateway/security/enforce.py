@@ -20,6 +20,7 @@ from gateway.api.limits import RateLimiter, RequestTimeoutMiddleware, retry_afte
 from gateway.security.identity import Identity
 from gateway.security.keys import KeyringRefresher
 from gateway.security.last_use import LastUseRecorder
+from gateway.security.mtls import client_cert_pem, identity_for_certificate, validate_mapping
 from gateway.security.policy_table import RoutePolicy, policy_for_request
 from gateway.store.tables import deliveries, messages
 
@@ -67,6 +68,20 @@ async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity
         raise ApiError(404, "not_found", f"no such {policy.scope}")
 
 
+async def _certificate_identity(request: Request) -> Identity | None:
+    """Mutual TLS: the identity a verified client certificate maps to (no bearer token sent)."""
+    pem = client_cert_pem(request.scope)
+    if pem is None or request.headers.get("authorization"):
+        return None
+    context = get_context(request)
+    mapping = context.settings.client_cert_identities
+    identity = await context.store.read(lambda conn: identity_for_certificate(conn, pem, mapping))
+    if identity is None:
+        raise ApiError(401, "unauthenticated", "the client certificate is not mapped to a caller")
+    request.state.identity = identity
+    return identity
+
+
 async def authorize(request: Request) -> Identity | None:
     """The app-wide dependency: None for public routes, else the admitted caller.
 
@@ -75,7 +90,7 @@ async def authorize(request: Request) -> Identity | None:
     policy = route_policy(request)
     if policy.public:
         return None
-    identity = await authenticate(request)
+    identity = await _certificate_identity(request) or await authenticate(request)
     if identity.role not in policy.roles:
         raise ApiError(403, "forbidden", "this token's role may not do this")
     state = request.app.state
@@ -98,6 +113,7 @@ def install_security(app: FastAPI) -> None:
     """Per-app state the dependency uses, and the request deadline."""
     context: Any = app.state.context
     settings = context.settings
+    validate_mapping(settings.client_cert_identities)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.last_use = LastUseRecorder(context.store.write)
     key_file = settings.key_file if settings.keys_json is None else None

@@ -81,6 +81,10 @@ def identity_for_token(conn: Connection, token: str) -> Identity | None:
     row = conn.execute(
         select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))
     ).first()
+    return _live_identity(row)
+
+
+def _live_identity(row: Any) -> Identity | None:
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
@@ -93,6 +97,12 @@ def identity_for_token(conn: Connection, token: str) -> Identity | None:
         agency=row.agency,
         scope_countries=tuple(json.loads(row.scope_countries)),
     )
+
+
+def identity_for_token_id(conn: Connection, token_id: str) -> Identity | None:
+    """The identity of a live token named by id (mutual TLS maps certificates to token ids)."""
+    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
+    return _live_identity(row)
 
 
 def touch_token(conn: Connection, token_id: str) -> None:
