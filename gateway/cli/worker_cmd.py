@@ -26,6 +26,8 @@ def worker(
 ) -> None:
     """Run the delivery worker until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per HTTP request would drown the worker's own events.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()
     if not settings.all_channels():
         err.print("no channels are configured (MARRI_CHANNELS or MARRI_CHANNELS_FILE)")

@@ -238,3 +238,24 @@ def attempt_rows(store: Store, delivery_id: str) -> list[Any]:
             select(attempts).where(attempts.c.delivery_id == delivery_id).order_by(attempts.c.id)
         ).all()
     )
+
+
+class ReconcilingAdapter(JsonChannelAdapter):
+    """A channel that can be asked whether a delivery arrived (the simulator's inbox by key)."""
+
+    def __init__(self, name: str, inbox_url: str) -> None:
+        super().__init__(name)
+        self.inbox_url = inbox_url
+        self.asked: list[str] = []
+
+    async def status(self, receipt: Receipt) -> Receipt | None:
+        import httpx
+
+        key = receipt.details["idempotency_key"]
+        self.asked.append(key)
+        async with httpx.AsyncClient() as http:
+            entries = (await http.get(self.inbox_url)).json()
+        for entry in entries:
+            if entry["idempotency_key"] == key:
+                return Receipt(entry["reference"], 200, duplicate=True)
+        return None

@@ -20,6 +20,7 @@ from simulators._base import Fault
 from tests.delivery._support import (
     CrashingAdapter,
     JsonChannelAdapter,
+    ReconcilingAdapter,
     add_delivery,
     attempt_rows,
     channel_settings,
@@ -405,3 +406,24 @@ async def test_paused_channel_is_not_claimed(
     assert await worker.run_once() == 0
     store.write_sync(lambda c: c.execute(update(deliveries).values(next_attempt_at=utcnow())))
     assert await worker.run_once() == 0
+
+
+async def test_unknown_outcome_is_reconciled_by_status_where_the_adapter_has_one(
+    db_url: str, tmp_path: Path, store: Store, keyring: Keyring
+) -> None:
+    plain = JsonChannelAdapter("alpha")
+    with simulator(plain) as (sim, server, log):
+        adapter = ReconcilingAdapter("alpha", server.url + "_sim/inbox")
+        sim.inject(Fault("drop"))  # stored at the destination, answer lost: unknown
+        settings = worker_settings(db_url, tmp_path, {"alpha": channel_settings(server.url)})
+        worker = make_worker(store, keyring, settings, {"alpha": adapter})
+        arrived_id = add_delivery(store, keyring, channel="alpha")
+        await worker.run_once()
+        assert delivery_row(store, arrived_id).state == "unknown"
+        await drain(worker, store, [arrived_id])
+        await adapter.aclose()
+    row = delivery_row(store, arrived_id)
+    assert row.state == "delivered"
+    assert adapter.asked == [row.idempotency_key]
+    assert len(log.arrivals) == 1  # reconciled, not resent
+    assert [a.outcome for a in attempt_rows(store, arrived_id)] == ["unknown", "delivered"]
