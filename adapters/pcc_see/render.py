@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
-from lxml.builder import ElementMaker  # type: ignore[import-not-found]
 
 from adapters._codes import CodeTable
 from adapters._names import UnsupportedScript, latin_parts, person_country
@@ -20,7 +19,7 @@ from adapters.errors import RenderError
 PROFILE = "pcc-see-1.0"
 NAMESPACE = "urn:marri:gateway:pcc-see:1.0"
 INSTRUMENT = "pcc_see"
-_MAKER = ElementMaker(namespace=NAMESPACE, nsmap={None: NAMESPACE})
+_NSMAP: dict[Any, str] = {None: NAMESPACE}  # default namespace, no prefix
 
 Msg = Mapping[str, Any]
 
@@ -53,9 +52,14 @@ _ENTITIES: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
 _COUNTRY_FIELDS = frozenset({"issuing_country", "registration_country", "country"})
 
 
-def node(tag: str, *children: Any, **attributes: str) -> etree._Element:
-    """One element of the profile's namespace, built with lxml (never from strings)."""
-    element: etree._Element = _MAKER(tag, *children, **attributes)
+def node(tag: str, *children: etree._Element | str, **attributes: str) -> etree._Element:
+    """One element of the profile's namespace built with lxml: text or child elements."""
+    element = etree.Element(f"{{{NAMESPACE}}}{tag}", attributes, nsmap=_NSMAP)
+    for child in children:
+        if isinstance(child, str):
+            element.text = child
+        else:
+            element.append(child)
     return element
 
 
