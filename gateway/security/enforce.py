@@ -22,6 +22,7 @@ from gateway.security.keys import KeyringRefresher
 from gateway.security.last_use import LastUseRecorder
 from gateway.security.mtls import client_cert_pem, identity_for_certificate, validate_mapping
 from gateway.security.policy_table import RoutePolicy, policy_for_request
+from gateway.security.rule_audit import record_rule_packs
 from gateway.store.tables import deliveries, messages
 
 
@@ -110,7 +111,8 @@ async def authorize(request: Request) -> Identity | None:
 
 
 def install_security(app: FastAPI) -> None:
-    """Per-app state the dependency uses, and the request deadline."""
+    """Per-app state the dependency uses, the request deadline, and (once per start) an audit
+    entry for each rule pack that changed since the last start."""
     context: Any = app.state.context
     settings = context.settings
     validate_mapping(settings.client_cert_identities)
@@ -119,3 +121,4 @@ def install_security(app: FastAPI) -> None:
     key_file = settings.key_file if settings.keys_json is None else None
     app.state.keyring_refresher = KeyringRefresher(context.keyring, key_file)
     app.add_middleware(RequestTimeoutMiddleware, timeout_s=settings.request_timeout_s)
+    context.store.write_sync(lambda conn: record_rule_packs(conn, context.engine))
