@@ -59,7 +59,6 @@ async def _visible_delivery(request: Request, session: Session, delivery_id: str
     return row
 
 
-@router.post("/deliveries/{delivery_id}/{action}")
 async def delivery_action(
     request: Request,
     delivery_id: UUID,
@@ -172,3 +171,7 @@ async def payload_read(
         {"title": "Payload", "d": row, "body": body, "nav": "messages"},
         session=session,
     )
+
+
+# Registered last so that ``/deliveries/{id}/payload`` is matched by its own route first.
+router.add_api_route("/deliveries/{delivery_id}/{action}", delivery_action, methods=["POST"])
