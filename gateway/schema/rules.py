@@ -153,9 +153,3 @@ def message_rule_problems(message: Any) -> list[Problem]:
         + duplicates
         + _references_resolve(message, owners)
     )
-
-
-#: Problem types this module reports.
-RULE_TYPES = frozenset(
-    {"missing", "forbidden", "duplicate_channel", "duplicate_ref", "broken_reference"}
-)
