@@ -20,11 +20,12 @@ from gateway.policy.decision import Decision, Finding, Outcome, strongest
 from gateway.policy.errors import PolicyLoadError
 from gateway.policy.pack import Rule, RulePack, load_pack
 from gateway.policy.parties import UNCONFIRMED, PartiesTable, load_parties
-from gateway.policy.redaction import apply_redactions, with_dependents
-from gateway.policy.selectors import resolve_selectors
+from gateway.policy.redaction import apply_redactions, steps_with_dependents
+from gateway.policy.selectors import Steps, resolve_selectors
 from gateway.policy.vocabulary import (
     destination_view,
     facts_view,
+    involved_countries,
     message_view,
     sender_view,
     unconfirmed_instruments,
@@ -62,7 +63,12 @@ class PolicyEngine:
         everything = [rule for pack in self._packs.values() for rule in pack.rules]
         self._message_fields = union_references(r.references["message"] for r in everything)
         self._fact_names = union_references(r.references["facts"] for r in everything)
+        self._sender_fields = union_references(r.references["sender"] for r in everything)
+        self._destination_fields = union_references(r.references["destination"] for r in everything)
         self._party_names = self._referenced_instruments(everything)
+        self._unconfirmed_names = frozenset(
+            name for rule in everything for name in unconfirmed_instruments(rule.expression)
+        )
         self._local = threading.local()
 
     @staticmethod
@@ -142,8 +148,13 @@ class PolicyEngine:
         variables = {
             "message": message_view(message, self._message_fields),
             "facts": facts_view(message, facts, self._fact_names),
-            "sender": sender_view(message),
-            "parties": self._parties.lists_on(message.sent_at.date(), self._party_names),
+            "sender": _project(sender_view(message), self._sender_fields),
+            "parties": self._parties.lists_on(
+                message.sent_at.date(),
+                self._party_names,
+                involved_countries(message),
+                self._unconfirmed_names,
+            ),
         }
         inputs = _Inputs(message, facts, cel.Context(variables=variables))
         inputs.context.set_variable_resolver(inputs.resolve)
@@ -172,10 +183,12 @@ class PolicyEngine:
             )
         product = destination.product or pack.default_product
         inputs = self._inputs(message, facts)
-        inputs.destination = destination_view(pack.channel, product, recipients)
+        inputs.destination = _project(
+            destination_view(pack.channel, product, recipients), self._destination_fields
+        )
         kind = message.kind.value
         findings: list[Finding] = []
-        paths: list[str] = []
+        paths: list[Steps] = []
         for rule in pack.rules:
             if not rule.applies_to(product, kind):
                 continue
@@ -189,7 +202,7 @@ class PolicyEngine:
             product=product,
             outcome=outcome,
             findings=tuple(findings),
-            redacted=tuple(with_dependents(message, paths)) if paths else (),
+            redacted=tuple(steps_with_dependents(message, paths)) if paths else (),
             recipients=recipients,
             pack_hash=pack.sha256,
             extra={"pack_version": pack.version},
@@ -199,9 +212,14 @@ class PolicyEngine:
         return apply_redactions(message, decision)
 
 
+def _project(view: dict[str, Any], fields: frozenset[str] | None) -> dict[str, Any]:
+    """Only the fields some rule refers to: every value costs conversion time."""
+    return view if fields is None else {k: v for k, v in view.items() if k in fields}
+
+
 def _evaluate(
     rule: Rule, inputs: _Inputs, message: CanonicalMessage
-) -> tuple[Finding | None, list[str]]:
+) -> tuple[Finding | None, list[Steps]]:
     """One rule: no finding when it holds; a ``review`` finding when it cannot be evaluated."""
     try:
         result = rule.program.execute(inputs.context)

@@ -78,23 +78,45 @@ class PartiesTable:
         self.path = path
         self.instruments = dict(instruments)
         self.digest = digest
-        self._lists_on = lru_cache(maxsize=64)(self._compute_lists_on)
+        self._lists_on = lru_cache(maxsize=1024)(self._compute_lists_on)
 
     def names(self) -> list[str]:
         return sorted(self.instruments)
 
-    def lists_on(self, day: date, names: frozenset[str] | None = None) -> dict[str, Any]:
+    def lists_on(
+        self,
+        day: date,
+        names: frozenset[str] | None = None,
+        countries: frozenset[str] | None = None,
+        unconfirmed: frozenset[str] | None = None,
+    ) -> dict[str, Any]:
         """Party codes in force on ``day`` per instrument, plus the unconfirmed codes.
 
-        ``names`` limits the result to the instruments some rule refers to (the rest would only
-        cost conversion time in the expression engine).
+        ``names`` limits the result to the instruments some rule refers to and ``countries``
+        to the countries a message involves: membership tests on those stay exact, and the
+        expression engine does not convert codes no test can ask about; ``unconfirmed`` limits
+        ``parties.unconfirmed`` in the same way.
         """
-        return self._lists_on(day, names)
+        return self._lists_on(day, names, countries, unconfirmed)
 
-    def _compute_lists_on(self, day: date, names: frozenset[str] | None) -> dict[str, Any]:
+    def _compute_lists_on(
+        self,
+        day: date,
+        names: frozenset[str] | None,
+        countries: frozenset[str] | None,
+        unconfirmed: frozenset[str] | None,
+    ) -> dict[str, Any]:
         chosen = [i for n, i in sorted(self.instruments.items()) if names is None or n in names]
-        lists: dict[str, Any] = {i.name: i.parties_on(day) for i in chosen}
-        lists[UNCONFIRMED] = {i.name: i.unconfirmed() for i in chosen}
+
+        def keep(codes: list[str]) -> list[str]:
+            return codes if countries is None else [c for c in codes if c in countries]
+
+        lists: dict[str, Any] = {i.name: keep(i.parties_on(day)) for i in chosen}
+        lists[UNCONFIRMED] = {
+            i.name: keep(i.unconfirmed())
+            for i in self.instruments.values()
+            if unconfirmed is None or i.name in unconfirmed
+        }
         return lists
 
 

@@ -51,7 +51,11 @@ def _removed_refs(message: CanonicalMessage, steps: list[tuple[Step, ...]]) -> s
 
 def with_dependents(message: CanonicalMessage, paths: list[str]) -> list[str]:
     """``paths`` plus every reference to an entity they remove; sorted, no duplicates."""
-    steps = [parse_path(p) for p in paths]
+    return steps_with_dependents(message, [parse_path(p) for p in paths])
+
+
+def steps_with_dependents(message: CanonicalMessage, steps: list[tuple[Step, ...]]) -> list[str]:
+    """``with_dependents`` for paths already split into steps (what selectors give)."""
     removed = _removed_refs(message, steps)
     extra: list[tuple[Step, ...]] = []
     if removed:

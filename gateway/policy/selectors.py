@@ -15,7 +15,8 @@ from gateway.policy.vocabulary import CRAFT_TYPES, unlinked_victims_or_witnesses
 from gateway.schema import CanonicalMessage
 from gateway.schema.codes import PersonRole
 
-Resolver = Callable[[CanonicalMessage, tuple[str, ...]], list[str]]
+Steps = tuple[str | int, ...]
+Resolver = Callable[[CanonicalMessage, tuple[str, ...]], list[Steps]]
 
 _ROLES = frozenset(r.value for r in PersonRole)
 
@@ -29,45 +30,45 @@ class Selector:
 
 
 def _all(list_name: str) -> Resolver:
-    def resolve(message: CanonicalMessage, _args: tuple[str, ...]) -> list[str]:
-        return [f"$.{list_name}[{i}]" for i in range(len(getattr(message, list_name)))]
+    def resolve(message: CanonicalMessage, _args: tuple[str, ...]) -> list[Steps]:
+        return [(list_name, i) for i in range(len(getattr(message, list_name)))]
 
     return resolve
 
 
-def _persons_by_role(message: CanonicalMessage, roles: tuple[str, ...]) -> list[str]:
-    return [f"$.persons[{i}]" for i, p in enumerate(message.persons) if p.role.value in roles]
+def _persons_by_role(message: CanonicalMessage, roles: tuple[str, ...]) -> list[Steps]:
+    return [("persons", i) for i, p in enumerate(message.persons) if p.role.value in roles]
 
 
-def _document_numbers(message: CanonicalMessage, _args: tuple[str, ...]) -> list[str]:
-    return [f"$.documents[{i}].number" for i, d in enumerate(message.documents) if d.number]
+def _document_numbers(message: CanonicalMessage, _args: tuple[str, ...]) -> list[Steps]:
+    return [("documents", i, "number") for i, d in enumerate(message.documents) if d.number]
 
 
-def _road_vehicle_ids(message: CanonicalMessage, _args: tuple[str, ...]) -> list[str]:
-    paths: list[str] = []
+def _road_vehicle_ids(message: CanonicalMessage, _args: tuple[str, ...]) -> list[Steps]:
+    paths: list[Steps] = []
     for i, vehicle in enumerate(message.vehicles):
         if vehicle.type.value in CRAFT_TYPES:
             continue
         if vehicle.registration:
-            paths.append(f"$.vehicles[{i}].registration")
+            paths.append(("vehicles", i, "registration"))
         if vehicle.vin:
-            paths.append(f"$.vehicles[{i}].vin")
+            paths.append(("vehicles", i, "vin"))
     return paths
 
 
-def _special_categories(message: CanonicalMessage, roles: tuple[str, ...]) -> list[str]:
-    paths: list[str] = []
+def _special_categories(message: CanonicalMessage, roles: tuple[str, ...]) -> list[Steps]:
+    paths: list[Steps] = []
     for i, person in enumerate(message.persons):
         if not person.special_categories or (roles and person.role.value not in roles):
             continue
-        paths.append(f"$.persons[{i}].special_categories")
+        paths.append(("persons", i, "special_categories"))
         if person.description is not None:
-            paths.append(f"$.persons[{i}].description")
+            paths.append(("persons", i, "description"))
     return paths
 
 
-def _unlinked(message: CanonicalMessage, _args: tuple[str, ...]) -> list[str]:
-    return [f"$.persons[{i}]" for i in unlinked_victims_or_witnesses(message)]
+def _unlinked(message: CanonicalMessage, _args: tuple[str, ...]) -> list[Steps]:
+    return [("persons", i) for i in unlinked_victims_or_witnesses(message)]
 
 
 SELECTORS: dict[str, Selector] = {
@@ -124,9 +125,9 @@ def parse_selector(text: str) -> tuple[Selector, tuple[str, ...]]:
     return selector, args
 
 
-def resolve_selectors(message: CanonicalMessage, selectors: tuple[str, ...]) -> list[str]:
-    """The concrete paths the selectors cover in ``message``."""
-    paths: list[str] = []
+def resolve_selectors(message: CanonicalMessage, selectors: tuple[str, ...]) -> list[Steps]:
+    """The concrete paths (as steps, ``("persons", 1)``) the selectors cover in ``message``."""
+    paths: list[Steps] = []
     for text in selectors:
         selector, args = parse_selector(text)
         paths.extend(selector.resolve(message, args))

@@ -11,8 +11,11 @@ Variables (the whole vocabulary; a pack using anything else fails to load):
 - ``sender``      ``country``, ``agency``.
 - ``destination`` ``channel``, ``product`` (the pack's default when the sender named none),
                   ``recipients`` (the countries this decision is for).
-- ``parties``     ``parties.<instrument>``: codes in force on the message's date;
-                  ``parties.unconfirmed.<instrument>``: codes no source confirms.
+- ``parties``     ``parties.<instrument>``: of the countries the message involves (its
+                  sender and every destination's recipients), those party on the message's
+                  date; ``parties.unconfirmed.<instrument>``: those whose entry no source
+                  confirms. Limiting the lists to the message's countries keeps membership
+                  tests exact and their conversion cheap; do not count the lists.
 """
 
 from __future__ import annotations
@@ -159,10 +162,24 @@ def facts_view(
     message: CanonicalMessage, facts: DerivedFacts, names: frozenset[str] | None
 ) -> dict[str, Any]:
     """``facts`` as rules see it: schema facts and policy facts, limited to ``names``."""
-    merged = {**facts.as_dict(), **policy_facts(message)}
-    if names is None:
-        return merged
-    return {k: v for k, v in merged.items() if k in names}
+    extra = policy_facts(message)
+    schema_names = DerivedFacts.__dataclass_fields__
+    wanted = names if names is not None else frozenset(schema_names) | frozenset(extra)
+    view: dict[str, Any] = {}
+    for name in wanted:
+        if name in extra:
+            view[name] = extra[name]
+        elif name in schema_names:
+            view[name] = getattr(facts, name)
+    return view
+
+
+def involved_countries(message: CanonicalMessage) -> frozenset[str]:
+    """The sender and every recipient named by any destination of the message."""
+    found = {message.sender.country}
+    for destination in message.destinations:
+        found.update(destination.to)
+    return frozenset(found)
 
 
 def fact_names() -> frozenset[str]:
