@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from adapters.base import Adapter
-from adapters.registry import AdapterRegistry
+from adapters.registry import AdapterRegistrationError, AdapterRegistry
 from contract_tests import kit
 
 _REGISTRY_KEY = pytest.StashKey[AdapterRegistry]()
@@ -33,6 +33,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--adapter-root", action="append", default=[], metavar="PATH")
     group.addoption("--kit-channel", action="append", default=[], metavar="NAME")
     group.addoption("--refresh-golden", action="store_true", default=False)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Load the registry up front when the kit runs, so a refused adapter is one clear error."""
+    config = session.config
+    running_kit = (
+        config.getoption("adapter_root")
+        or config.getoption("kit_channel")
+        or any("contract_tests" in str(arg) for arg in config.args)
+    )
+    if running_kit:
+        try:
+            _registry(config)
+        except AdapterRegistrationError as exc:
+            raise pytest.UsageError(f"adapter refused: {exc}") from exc
 
 
 def _registry(config: pytest.Config) -> AdapterRegistry:
