@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,10 @@ import yaml
 from benchmarks._procs import ROOT
 
 FIVE_CHANNEL_SOURCE = ROOT / "examples" / "me-early-warning-alert.json"
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# A database the harness may connect to and create its own databases from.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 # One delivery per channel: per-recipient channels get a single recipient.
 FIVE_DESTINATIONS = [
     {"channel": "europol"},
@@ -91,7 +95,7 @@ def postgres_available() -> str | None:
         with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        return f"PostgreSQL at 127.0.0.1:5432 does not answer ({type(exc).__name__})"
+        return f"PostgreSQL (BENCH_POSTGRES_URL) does not answer ({type(exc).__name__})"
     return None
 
 
