@@ -130,7 +130,7 @@ def national_latin(text: str, script: str, country: str | None = None) -> str:
 
 
 def mrz_name(primary: str, secondary: str, width: int | None = None) -> str:
-    """``PRIMARY<<SECONDARY`` in A–Z and ``<`` from Latin-script names.
+    """``PRIMARY<<SECONDARY`` in A–Z and ``<`` (Cyrillic and Greek are romanised first).
 
     Accents follow the ICAO Latin table (Ä→AE, Ø→OE, Đ→D, Š→S ...); spaces and hyphens become
     ``<``; apostrophes, digits and other marks are dropped. With ``width`` (39 TD3, 31 TD2,

@@ -130,6 +130,20 @@ def test_a_senders_latin_transcription_wins_and_aliases_are_kept() -> None:
     assert person["aliases"] == [{"kind": "ALIAS", "forename": "Đole", "name": "Šćekić"}]
 
 
+def test_a_name_without_latin_form_is_refused_by_path() -> None:
+    persons = copy.deepcopy(BASE["persons"])
+    persons[0]["names"] = [{"given": "\u0645\u062d\u0645\u062f", "script": "Arab"}]
+    with pytest.raises(RenderError) as info:
+        render(message(persons=persons), "diffusion")
+    assert info.value.violations == [
+        ("$.persons[0].names", "no Latin form: add a latin_transcription name")
+    ]
+    persons[0]["names"].append({"given": "Mohammed", "kind": "latin_transcription"})
+    person = render(message(persons=persons), "diffusion")["persons"][0]
+    assert person["forename"] == "Mohammed"
+    assert person["original_script"] == "Arab"
+
+
 def test_red_notice_carries_the_warrant_on_the_suspect() -> None:
     document = render(message())
     (warrant,) = document["persons"][0]["arrest_warrants"]
