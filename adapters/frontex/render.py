@@ -195,6 +195,8 @@ def _persons_counts(message: Msg, codes: CodeTable) -> etree._Element | None:
         basis = "statistics"
         for country, count in stats["by_nationality"].items():
             by_nationality[_country(codes, country)] += int(count)
+        # Intercepted persons whose nationality the sender did not break down.
+        unknown = max(0, int(stats.get("persons_intercepted") or 0) - sum(by_nationality.values()))
     elif message.get("persons"):
         basis = "persons"
         for person in message["persons"]:

@@ -118,6 +118,16 @@ def test_sender_statistics_take_precedence_for_counts() -> None:
     assert counts is not None
     assert (counts.get("total"), counts.get("basis")) == ("14", "statistics")
     assert texts(root, "f:Statistics/f:PersonsIntercepted/text()") == ["14"]
+    assert root.find("f:PersonsCounts/f:UnknownNationality", NS) is None
+
+
+def test_intercepted_persons_beyond_the_breakdown_count_as_unknown_nationality() -> None:
+    stats = {"persons_intercepted": 20, "by_nationality": {"SY": 9, "AF": 5}}
+    _, root = render(message(statistics=stats))
+    counts = root.find("f:PersonsCounts", NS)
+    assert counts is not None
+    assert counts.get("total") == "20"
+    assert texts(root, "f:PersonsCounts/f:UnknownNationality/text()") == ["6"]
 
 
 def test_only_vessels_and_aircraft_are_identified_in_event_reports() -> None:
