@@ -38,14 +38,48 @@ RULES_FILE = "rules.yaml"
 NO_PACK_RULE = "policy.no_rule_pack"
 
 
+Outcome_ = tuple[Finding | None, list[Steps]]
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the rules of some packs read: only this is converted for the expression engine."""
+
+    message_fields: frozenset[str] | None
+    fact_names: frozenset[str] | None
+    sender_fields: frozenset[str] | None
+    destination_fields: frozenset[str] | None
+    party_names: frozenset[str] | None
+    unconfirmed_names: frozenset[str]
+
+    @classmethod
+    def of(cls, rules: list[Rule]) -> _Vocabulary:
+        parties = union_references(r.references["parties"] for r in rules)
+        unconfirmed = frozenset(n for r in rules for n in unconfirmed_instruments(r.expression))
+        return cls(
+            message_fields=union_references(r.references["message"] for r in rules),
+            fact_names=union_references(r.references["facts"] for r in rules),
+            sender_fields=union_references(r.references["sender"] for r in rules),
+            destination_fields=union_references(r.references["destination"] for r in rules),
+            party_names=None if parties is None else (parties - {UNCONFIRMED}) | unconfirmed,
+            unconfirmed_names=unconfirmed,
+        )
+
+
 @dataclass
 class _Inputs:
-    """The converted inputs of one message; ``destination`` is swapped per decision."""
+    """The converted inputs of one message; ``destination`` is swapped per decision.
+
+    ``settled`` keeps the result of every rule that does not read ``destination``: it cannot
+    differ between the recipients of a per-recipient channel.
+    """
 
     message: CanonicalMessage
     facts: DerivedFacts
+    vocabulary: _Vocabulary
     context: Any  # cel.Context
     destination: dict[str, Any] = field(default_factory=dict)
+    settled: dict[str, Outcome_] = field(default_factory=dict)
 
     def resolve(self, name: str) -> Any:
         return self.destination if name == "destination" else None
@@ -60,26 +94,18 @@ class PolicyEngine:
         self._rules = {
             rule.id: (pack, rule) for pack in self._packs.values() for rule in pack.rules
         }
-        everything = [rule for pack in self._packs.values() for rule in pack.rules]
-        self._message_fields = union_references(r.references["message"] for r in everything)
-        self._fact_names = union_references(r.references["facts"] for r in everything)
-        self._sender_fields = union_references(r.references["sender"] for r in everything)
-        self._destination_fields = union_references(r.references["destination"] for r in everything)
-        self._party_names = self._referenced_instruments(everything)
-        self._unconfirmed_names = frozenset(
-            name for rule in everything for name in unconfirmed_instruments(rule.expression)
-        )
+        self._vocabularies: dict[frozenset[str], _Vocabulary] = {}
         self._local = threading.local()
 
-    @staticmethod
-    def _referenced_instruments(rules: list[Rule]) -> frozenset[str] | None:
-        names = union_references(r.references["parties"] for r in rules)
-        if names is None:
-            return None
-        extra: set[str] = set()
-        for rule in rules:
-            extra |= unconfirmed_instruments(rule.expression)
-        return frozenset((names - {UNCONFIRMED}) | extra)
+    def _vocabulary(self, channels: frozenset[str]) -> _Vocabulary:
+        """The vocabulary of the packs a message goes to (computed once per channel set)."""
+        vocabulary = self._vocabularies.get(channels)
+        if vocabulary is None:
+            rules = [r for c in sorted(channels) if c in self._packs for r in self._packs[c].rules]
+            vocabulary = _Vocabulary.of(rules)
+            if len(self._vocabularies) < 1024:
+                self._vocabularies[channels] = vocabulary
+        return vocabulary
 
     @classmethod
     def load(
@@ -145,18 +171,19 @@ class PolicyEngine:
         cached: _Inputs | None = getattr(self._local, "inputs", None)
         if cached is not None and cached.message is message and cached.facts is facts:
             return cached
+        vocabulary = self._vocabulary(frozenset(d.channel for d in message.destinations))
         variables = {
-            "message": message_view(message, self._message_fields),
-            "facts": facts_view(message, facts, self._fact_names),
-            "sender": _project(sender_view(message), self._sender_fields),
+            "message": message_view(message, vocabulary.message_fields),
+            "facts": facts_view(message, facts, vocabulary.fact_names),
+            "sender": _project(sender_view(message), vocabulary.sender_fields),
             "parties": self._parties.lists_on(
                 message.sent_at.date(),
-                self._party_names,
+                vocabulary.party_names,
                 involved_countries(message),
-                self._unconfirmed_names,
+                vocabulary.unconfirmed_names,
             ),
         }
-        inputs = _Inputs(message, facts, cel.Context(variables=variables))
+        inputs = _Inputs(message, facts, vocabulary, cel.Context(variables=variables))
         inputs.context.set_variable_resolver(inputs.resolve)
         self._local.inputs = inputs
         return inputs
@@ -184,7 +211,8 @@ class PolicyEngine:
         product = destination.product or pack.default_product
         inputs = self._inputs(message, facts)
         inputs.destination = _project(
-            destination_view(pack.channel, product, recipients), self._destination_fields
+            destination_view(pack.channel, product, recipients),
+            inputs.vocabulary.destination_fields,
         )
         kind = message.kind.value
         findings: list[Finding] = []
@@ -192,7 +220,13 @@ class PolicyEngine:
         for rule in pack.rules:
             if not rule.applies_to(product, kind):
                 continue
-            failed, rule_paths = _evaluate(rule, inputs, message)
+            if rule.references["destination"] == set():
+                result = inputs.settled.get(rule.id)
+                if result is None:
+                    result = inputs.settled[rule.id] = _evaluate(rule, inputs, message)
+            else:
+                result = _evaluate(rule, inputs, message)
+            failed, rule_paths = result
             if failed is not None:
                 findings.append(failed)
                 paths.extend(rule_paths)
@@ -217,9 +251,7 @@ def _project(view: dict[str, Any], fields: frozenset[str] | None) -> dict[str, A
     return view if fields is None else {k: v for k, v in view.items() if k in fields}
 
 
-def _evaluate(
-    rule: Rule, inputs: _Inputs, message: CanonicalMessage
-) -> tuple[Finding | None, list[Steps]]:
+def _evaluate(rule: Rule, inputs: _Inputs, message: CanonicalMessage) -> Outcome_:
     """One rule: no finding when it holds; a ``review`` finding when it cannot be evaluated."""
     try:
         result = rule.program.execute(inputs.context)
