@@ -12,12 +12,18 @@ import pytest
 from lxml import etree
 
 from adapters.base import SendContext
-from adapters.errors import RenderError
+from adapters.errors import (
+    DeliveryError,
+    OutcomeUnknown,
+    PermanentError,
+    RenderError,
+    TransientError,
+)
 from adapters.pcc_see import PccSeeAdapter
 from adapters.pcc_see.render import NAMESPACE
 from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage
-from simulators import SimulatorServer, build_simulator
+from simulators import Fault, SimulatorServer, build_simulator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NS = {"p": NAMESPACE}
@@ -164,3 +170,37 @@ async def test_examples_render_per_recipient_and_arrive(data: dict[str, Any]) ->
         assert texts(root, "p:Handling/p:DeletionDeadline/text()") == (
             [deadline] if deadline else []
         )
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault(kind="status", status=503, retry_after="7"), TransientError),
+        (Fault(kind="status", status=422), PermanentError),
+        (Fault(kind="malformed"), OutcomeUnknown),
+        (Fault(kind="drop"), OutcomeUnknown),
+    ],
+    ids=["503", "422", "malformed", "drop"],
+)
+async def test_destination_faults_become_delivery_errors(
+    fault: Fault, error: type[DeliveryError]
+) -> None:
+    adapter = PccSeeAdapter()
+    payload = adapter.render(message(), DECISION, recipient="MK")
+    simulator = build_simulator(adapter)
+    simulator.inject(fault)
+    key = str(uuid.uuid4())
+    with SimulatorServer(simulator) as server:
+        try:
+            context = SendContext(url=server.url, idempotency_key=key, read_timeout_s=5)
+            with pytest.raises(error) as info:
+                await adapter.send(payload, context)
+            # The same bytes under the same key are taken (or recognised) on the next attempt.
+            receipt = await adapter.send(payload, context)
+        finally:
+            await adapter.aclose()
+    if fault.retry_after is not None:
+        assert info.value.retry_after_s == 7.0
+    assert receipt.reference
+    assert receipt.duplicate == (fault.kind in ("malformed", "drop"))
+    assert len(simulator.inbox()) == 1
