@@ -52,6 +52,15 @@ def _age(seconds: float | None) -> str:
 templates.env.filters["when"] = _when
 templates.env.filters["age"] = _age
 templates.env.filters["combine_cursor"] = lambda query, cursor: {**query, "cursor": cursor}
+SHORT_LABELS = {
+    "retry_wait": "Retrying",
+    "unknown": "Unknown",
+    "failed": "Failed",
+    "blocked": "Blocked",
+}
+templates.env.globals["short_label"] = lambda s: SHORT_LABELS.get(
+    str(s), STATE_LABELS.get(str(s), str(s))
+)
 templates.env.globals["state_label"] = lambda s: STATE_LABELS.get(str(s), str(s))
 
 
