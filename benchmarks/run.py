@@ -39,7 +39,7 @@ from benchmarks._setup import (
 )
 from benchmarks._wrk import wrk_path
 
-SECTIONS = ("loadgen", "intake", "delivery", "fanout", "claim")
+SECTIONS = ("loadgen", "intake", "delivery", "fanout", "claim", "delivery_inprocess")
 BACKENDS = ("sqlite", "postgresql")
 WORKERS = {"sqlite": 1, "postgresql": 3}
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "latest.json"
@@ -56,11 +56,12 @@ class Plan:
     claim_small: int
     claim_large: int
     claim_repeats: int
+    inprocess_messages: int
     budget_s: float
 
 
-FULL = Plan(intake.LoadPlan(3, 8, 3), 2, 15, 2000, 100, 10, 10_000, 1_000_000, 15, 600)
-QUICK = Plan(intake.LoadPlan(1, 3, 1), 1, 4, 300, 100, 3, 10_000, 100_000, 5, 120)
+FULL = Plan(intake.LoadPlan(3, 8, 3), 2, 15, 2000, 100, 10, 10_000, 1_000_000, 15, 600, 600)
+QUICK = Plan(intake.LoadPlan(1, 3, 1), 1, 4, 300, 100, 3, 10_000, 100_000, 5, 100, 120)
 
 
 @dataclass
@@ -178,8 +179,31 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
                     repeats=plan.claim_repeats,
                 ),
             )
+    if run.wanted("delivery_inprocess"):
+        with fresh_database(backend, folder, "inprocess") as db:
+            run.section(out, "delivery_inprocess", lambda: inprocess_delivery(run, db.url))
     derive_ratios(out)
     return out
+
+
+def inprocess_delivery(run: Run, database_url: str) -> dict[str, Any]:
+    """``benchmarks/delivery_throughput.py``: one in-process worker against the adapters' own
+    ``send`` on the same backlog (simulators as threads of the same process)."""
+    import argparse as _argparse
+    import asyncio
+
+    from benchmarks import delivery_throughput
+
+    figures = asyncio.run(
+        delivery_throughput.main_async(
+            _argparse.Namespace(
+                messages=run.plan.inprocess_messages,
+                concurrency=delivery.default_concurrency(),
+                database_url=database_url,
+            )
+        )
+    )
+    return {"delivery_inprocess": figures}
 
 
 def run_delivery(
