@@ -54,9 +54,11 @@ def _vocabulary() -> list[str]:
         "- `destination`: `channel`, `product` (the pack's default when none was named), "
         "`recipients` (the countries this decision is for; one country on a channel delivered "
         "per recipient).",
-        "- `parties`: `parties.<instrument>` lists the countries party to it on the day the "
+        "- `parties`: `parties.<instrument>` lists, of the countries the message involves "
+        "(its sender and every destination's recipients), those party to it on the day the "
         "message was sent; `parties.unconfirmed.<instrument>` lists those whose entry no "
-        "source confirms.",
+        "source confirms. Use them for membership tests (`sender.country in "
+        "parties.selec_members`), not to count parties.",
         "",
         "A rule that cannot be evaluated gives a `review` finding naming the rule. The "
         "channel's outcome is the strongest finding: deny > review > redact > allow.",
