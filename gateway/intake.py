@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,12 +37,21 @@ from gateway.security.identity import Identity
 from gateway.store.crypto import Keyring, message_aad, payload_aad
 from gateway.store.states import PRIORITY_RANK, DeliveryState, derive_message_status
 from gateway.store.tables import deliveries, messages, utcnow
-from gateway.telemetry import current_traceparent, intake_span, set_attributes, stage_span
+from gateway.telemetry import (
+    current_traceparent,
+    intake_span,
+    log_event,
+    set_attributes,
+    stage_span,
+)
 from gateway.telemetry.metrics import count_refusal
 
 if TYPE_CHECKING:
     from gateway.config import Settings
     from gateway.store.engine import Store
+
+
+log = logging.getLogger("gateway.intake")
 
 
 class Decider(Protocol):
@@ -242,12 +252,17 @@ class IntakeService:
                 answer = await self._accept(raw, identity, current_traceparent())
             except IntakeRefused as exc:
                 count_refusal(exc.code)
-                set_attributes(span, **{"marri.intake.outcome": "refused"})
-                set_attributes(span, **{"marri.refusal.code": exc.code})
+                refusal = {"marri.refusal.code": exc.code, "marri.violations": len(exc.violations)}
+                set_attributes(span, **{"marri.intake.outcome": "refused"}, **refusal)
+                log_event(log, logging.INFO, "intake.refused", **refusal)
                 raise
             outcome = "accepted" if answer.status == 202 else "replayed"
-            set_attributes(span, **{"marri.intake.outcome": outcome})
-            set_attributes(span, **{"marri.message.id": answer.body.get("message_id")})
+            facts = {
+                "marri.message.id": answer.body.get("message_id"),
+                "marri.deliveries": len(answer.body.get("deliveries", [])),
+            }
+            set_attributes(span, **{"marri.intake.outcome": outcome}, **facts)
+            log_event(log, logging.INFO, f"intake.{outcome}", **facts)
             return answer
 
     async def _accept(

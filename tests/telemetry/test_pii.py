@@ -117,6 +117,10 @@ async def test_no_personal_data_in_spans_or_logs(
     assert len(texts) > 40  # intake stages, attempts and client calls were all exported
     logs = [r.getMessage() for r in all_logs.records]
     logs += [r.exc_text or "" for r in all_logs.records]
+    # the log lines exist and carry ids, trace ids and error classes instead
+    accepted = [line for line in logs if line.startswith("intake.accepted")]
+    assert any(body["message_id"] in line and answer["trace_id"] in line for line in accepted)
+    assert any(line.startswith("intake.refused") and "invalid_" in line for line in logs)
     for secret in secrets:
         leaking_spans = [t for t in texts if secret in t]
         assert not leaking_spans, f"a span carries a personal value: {leaking_spans[0][:300]}"
