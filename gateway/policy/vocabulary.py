@@ -85,6 +85,7 @@ POLICY_FACTS: dict[str, str] = {
     "attachment_count": "how many attachments the message carries",
 }
 
+_FIELD_BY_ALIAS = {f.alias or name: name for name, f in CanonicalMessage.model_fields.items()}
 _ARTICLE_NUMBER = re.compile(r"^\s*(\d+[a-z]?)")
 
 
@@ -103,7 +104,9 @@ def opaque_view(value: Any) -> Any:
 
 def message_view(message: CanonicalMessage, fields: frozenset[str] | None) -> dict[str, Any]:
     """``message`` as rules see it, limited to the top-level ``fields`` some rule refers to."""
-    include = set(fields) if fields is not None else None
+    include = (
+        None if fields is None else {_FIELD_BY_ALIAS[a] for a in fields if a in _FIELD_BY_ALIAS}
+    )
     dumped = message.model_dump(mode="json", by_alias=True, exclude_none=True, include=include)
     view: dict[str, Any] = opaque_view(dumped)
     return view
