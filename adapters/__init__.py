@@ -1,8 +1,8 @@
 """Destination channel adapters: the contract, the error tree and the registry.
 
-    from adapters import load_registry, Payload, SendContext, TransientError
-    registry = load_registry()
-    payload = registry.get("europol").render(message, decision)
+from adapters import load_registry, Payload, SendContext, TransientError
+registry = load_registry()
+payload = registry.get("europol").render(message, decision)
 """
 
 from adapters._codes import CodeTable, MappingError, NotSent
