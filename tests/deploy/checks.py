@@ -119,3 +119,22 @@ def interpolate(value: str, env: dict[str, str] | None = None) -> str:
 def channel_ids() -> set[str]:
     """Channel ids registered as adapter entry points."""
     return {ep.name for ep in entry_points(group="marri_gateway.adapters")}
+
+
+def command_path(words: list[str]) -> list[str]:
+    """The subcommand path at the start of ``words`` (``keys rotate --print-only`` →
+    ``keys rotate``); fails when a word where a subcommand belongs names none."""
+    from gateway.cli import app
+
+    command: Any = typer.main.get_command(app)
+    ctx = command.context_class(command, info_name="marri-gateway")
+    path: list[str] = []
+    rest = list(words)
+    while hasattr(command, "list_commands"):
+        assert rest, f"{words!r} stops at a command group"
+        sub = command.get_command(ctx, rest[0])
+        assert sub is not None, f"marri-gateway has no subcommand {' '.join([*path, rest[0]])!r}"
+        path.append(rest.pop(0))
+        ctx = sub.context_class(sub, info_name=path[-1], parent=ctx)
+        command = sub
+    return path
