@@ -1,8 +1,7 @@
 """Destination channel adapters: the contract, the error tree and the registry.
 
-from adapters import load_registry, Payload, SendContext, TransientError
-registry = load_registry()
-payload = registry.get("europol").render(message, decision)
+Typical use: ``registry = load_registry()``, then
+``registry.get("europol").render(message, decision)`` gives the bytes for one channel.
 """
 
 from adapters._codes import CodeTable, MappingError, NotSent
