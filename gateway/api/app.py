@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from gateway.api import audit, health, messages, metrics, operator, review, schema, trace
+from gateway.api import audit, check, health, messages, metrics, operator, review, schema, trace
 from gateway.api.errors import install_error_handlers
 from gateway.console import create_console
 from gateway.context import GatewayContext
@@ -16,6 +16,7 @@ from gateway.schema import canonical_json_schema
 from gateway.security.enforce import authorize, install_security
 
 ROUTERS = [
+    check.router,  # before messages: its path is more specific
     messages.router,
     trace.router,
     schema.router,

@@ -9,15 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
-from gateway.api import check as check_api
-from gateway.api.errors import install_error_handlers
 from gateway.context import GatewayContext
 from gateway.store.crypto import payload_aad
 from gateway.store.tables import deliveries
-from tests.api.helpers import auth, dumps, variant
+from tests.api.helpers import auth, dumps, row_counts, variant
 from tests.conftest import Tokens
 
 pytestmark = pytest.mark.asyncio
@@ -154,48 +151,35 @@ async def test_frontex_operational_data_drops_a_witness_not_linked_to_a_suspect(
     assert suspect_family in payload
 
 
-def check_app(context: GatewayContext) -> FastAPI:
-    """The dry-run router on its own, with the gateway's error handlers."""
-    app = FastAPI()
-    app.state.context = context
-    app.state.token_cache = {}
-    install_error_handlers(app)
-    app.include_router(check_api.router)
-    return app
-
-
 async def test_dry_run_answers_the_cli_report_and_stores_nothing(
-    context: GatewayContext, tokens: Tokens
+    client: httpx.AsyncClient, context: GatewayContext, tokens: Tokens
 ) -> None:
-    from tests.api.helpers import row_counts
-
     before = row_counts(context.store)
-    transport = httpx.ASGITransport(app=check_app(context))
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
-        data = variant(ME_ALERT)
-        response = await http.post(
-            "/v1/messages/check", content=dumps(data), headers=auth(tokens.sender("ME"))
-        )
-        assert response.status_code == 200, response.text
-        report = response.json()
-        assert report["channels"]["pcc_see"]["outcome"] == "review"
-        assert report["channels"]["pcc_see"]["recipients"]["AL"] == {
-            "outcome": "allow",
-            "findings": [],
-            "redacted": [],
-        }
-        assert set(report["channels"]["europol"]) == {"outcome", "findings", "redacted"}
+    data = variant(ME_ALERT)
+    response = await client.post(
+        "/v1/messages/check", content=dumps(data), headers=auth(tokens.sender("ME"))
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["channels"]["pcc_see"]["outcome"] == "review"
+    assert report["channels"]["pcc_see"]["recipients"]["AL"] == {
+        "outcome": "allow",
+        "findings": [],
+        "redacted": [],
+    }
+    assert set(report["channels"]["pcc_see"]) == {"outcome", "recipients"}
+    assert set(report["channels"]["europol"]) == {"outcome", "findings", "redacted"}
 
-        wrong_country = await http.post(
-            "/v1/messages/check", content=dumps(data), headers=auth(tokens.sender("AL"))
-        )
-        assert wrong_country.status_code == 403
-        data.pop("subject")
-        invalid = await http.post(
-            "/v1/messages/check", content=dumps(data), headers=auth(tokens.operator)
-        )
-        assert invalid.status_code == 422
-        assert "$.subject" in json.dumps(invalid.json())
-        anonymous = await http.post("/v1/messages/check", content=dumps(data))
-        assert anonymous.status_code == 401
+    wrong_country = await client.post(
+        "/v1/messages/check", content=dumps(data), headers=auth(tokens.sender("AL"))
+    )
+    assert wrong_country.status_code == 403
+    data.pop("subject")
+    invalid = await client.post(
+        "/v1/messages/check", content=dumps(data), headers=auth(tokens.operator)
+    )
+    assert invalid.status_code == 422
+    assert "$.subject" in json.dumps(invalid.json())
+    anonymous = await client.post("/v1/messages/check", content=dumps(data))
+    assert anonymous.status_code == 401
     assert row_counts(context.store) == before
