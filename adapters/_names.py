@@ -32,6 +32,7 @@ __all__ = [
     "mrz_name",
     "national_latin",
     "person_country",
+    "romanised",
 ]
 
 
@@ -147,6 +148,14 @@ def mrz_name(primary: str, secondary: str, width: int | None = None) -> str:
     if given and len(surname) + 3 <= width:
         return field[:width]
     return surname[: width - 3] + "<<" + given[:1] if given else surname[:width]
+
+
+def romanised(text: str, country: str | None = None) -> str:
+    """Free Latin-script text for a field that must be Latin (a place name, say): any Cyrillic
+    or Greek in it is written in the national Latin spelling, the rest is left as it is."""
+    for script in _scripts_in(text):
+        text = national_latin(text, script, country)
+    return text
 
 
 def _scripts_in(text: str) -> list[str]:

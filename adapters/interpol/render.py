@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters._codes import CodeTable
-from adapters._names import UnsupportedScript, latin_parts, person_country
+from adapters._names import UnsupportedScript, latin_parts, person_country, romanised
 from adapters.errors import RenderError
 
 PROFILE = "interpol-notice-1.0"
@@ -144,7 +144,8 @@ def _persons(
             "country_of_birth_id": codes.value("country", birth["country"])
             if birth.get("country")
             else None,
-            "place_of_birth": birth.get("place"),
+            "place_of_birth": romanised(birth["place"], country) if birth.get("place") else None,
+            "place_of_birth_original": _original_if_changed(birth.get("place"), country),
             "is_minor": person.get("is_minor"),
             "distinguishing_marks": person.get("description"),
             "arrest_warrants": warrants if status in SUSPECT_STATUSES else [],
@@ -243,6 +244,11 @@ def _product_problems(
     if product == "purple_notice_request" and not message.get("summary"):
         problems.append(("$.summary", "purple_notice_request needs the modus operandi described"))
     return problems
+
+
+def _original_if_changed(text: str | None, country: str | None) -> str | None:
+    """The text as the sender wrote it, when the Latin form had to differ from it."""
+    return text if text and romanised(text, country) != text else None
 
 
 def _drop_none(values: Mapping[str, Any]) -> Json:

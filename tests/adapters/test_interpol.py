@@ -109,6 +109,17 @@ def test_cyrillic_names_go_out_in_latin_with_the_original_kept() -> None:
     assert person["original_script"] == "Cyrl"
 
 
+def test_a_cyrillic_place_of_birth_goes_out_in_latin_with_the_original() -> None:
+    persons = copy.deepcopy(BASE["persons"])
+    persons[0]["birth_place"] = {"country": "RS", "place": "Ниш"}
+    person = render(message(persons=persons))["persons"][0]
+    assert (person["place_of_birth"], person["place_of_birth_original"]) == ("Niš", "Ниш")
+    persons[0]["birth_place"] = {"country": "RS", "place": "Novi Sad"}
+    person = render(message(persons=persons))["persons"][0]
+    assert person["place_of_birth"] == "Novi Sad"
+    assert "place_of_birth_original" not in person
+
+
 def test_macedonian_names_follow_the_persons_country() -> None:
     persons = copy.deepcopy(BASE["persons"])
     persons[0]["names"] = [{"given": "Жаклина", "family": "Чупоска", "script": "Cyrl"}]

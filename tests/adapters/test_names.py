@@ -13,6 +13,7 @@ from adapters._names import (
     latin_name,
     mrz_name,
     national_latin,
+    romanised,
 )
 
 # (given, family, script, country, national Latin given, national Latin family, MRZ)
@@ -182,6 +183,13 @@ def test_single_code_point_digraphs_and_misdecoded_eth() -> None:
     assert latin_name("ǅemal", "Latn") == "Džemal"
     assert national_latin("\u00d0ukanovi\u0107", "Latn", "ME") == "Đukanović"
     assert mrz_name("ǈubičić", "ǅemal") == "LJUBICIC<<DZEMAL"
+
+
+def test_romanised_free_text_keeps_latin_and_converts_the_rest() -> None:
+    assert romanised("Ниш, Serbia") == "Niš, Serbia"
+    assert romanised("Охрид", "MK") == "Ohrid"
+    assert romanised("Θεσσαλονίκη") == "Thessaloniki"
+    assert romanised("Bogorodica") == "Bogorodica"
 
 
 def test_unsupported_script_names_only_the_script() -> None:
