@@ -7,9 +7,12 @@ separated), which is how a freshly scaffolded or out-of-tree channel joins the s
 installed entry point.
 
 A golden case is a folder ``contract_tests/cases/<channel>/<case>/`` holding ``input.json`` (a
-canonical message), optionally ``decision.json`` (``product``, ``recipients``) and the expected
-``payload.xml`` or ``payload.json``, compared byte for byte. Refresh after a deliberate change
-with ``python -m contract_tests.refresh [CHANNEL ...]`` and review the diff.
+canonical message), optionally ``decision.json`` and the expected ``payload.xml`` or
+``payload.json``, compared byte for byte. ``decision.json`` may set ``product`` and
+``recipients`` for the render, and ``expected``: the rule pack's verdict per delivery
+(``[{"recipient": null, "outcome": "review", "rules": ["selec.personal_data_unconfirmed"]}]``).
+Refresh after a deliberate change with ``python -m contract_tests.refresh [CHANNEL ...]``
+(``--decisions`` also records verdicts) and review the diff.
 """
 
 from __future__ import annotations
@@ -162,3 +165,25 @@ def personal_strings(message: CanonicalMessage) -> list[str]:
     for vehicle in message.vehicles:
         values += [vehicle.registration, vehicle.vin]
     return [v for v in values if v and len(v) >= 4]
+
+
+def decide_case(case: GoldenCase, registry: AdapterRegistry) -> list[dict[str, Any]]:
+    """The rule pack's verdict on a case, per delivery: recipient, outcome and rule ids."""
+    from gateway.config import get_settings
+    from gateway.intake import plan_deliveries
+    from gateway.policy import PolicyEngine
+    from gateway.schema import derive_facts
+
+    engine = PolicyEngine.load(get_settings().mappings_dir, required_channels=registry.names())
+    message = case.message()
+    only = tuple(d for d in message.destinations if d.channel == case.channel)
+    message = message.model_copy(update={"destinations": only})
+    plans = plan_deliveries(message, derive_facts(message), engine=engine, registry=registry)
+    return [
+        {
+            "recipient": plan.recipient,
+            "outcome": plan.decision.outcome,
+            "rules": sorted(f.rule for f in plan.decision.findings),
+        }
+        for plan in plans
+    ]
