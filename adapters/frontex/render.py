@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from adapters._codes import CodeTable
-from adapters._names import UnsupportedScript, latin_parts, person_country
+from adapters._names import UnsupportedScript, latin_parts, person_country, romanised
 from adapters.errors import RenderError
 
 PROFILE = "frontex-event-1.0"
@@ -179,7 +179,8 @@ def _location(ref: str | None, message: Msg, codes: CodeTable) -> etree._Element
     children: list[Any] = []
     if found.get("country"):
         children.append(node("Country", _country(codes, found["country"])))
-    _optional(children, "Place", found.get("place"))
+    if found.get("place"):  # place names go to Frontex in Latin script
+        children.append(node("Place", romanised(found["place"], found.get("country"))))
     if found.get("lat") is not None:
         children.append(node("Latitude", _decimal(found["lat"])))
         children.append(node("Longitude", _decimal(found["lon"])))
@@ -269,7 +270,8 @@ def _persons(message: Msg, codes: CodeTable) -> tuple[list[etree._Element], list
         birth = person.get("birth_place") or {}
         if birth.get("country"):
             children.append(node("BirthCountry", _country(codes, birth["country"])))
-        _optional(children, "BirthPlace", birth.get("place"))
+        if birth.get("place"):
+            children.append(node("BirthPlace", romanised(birth["place"], birth.get("country"))))
         children.extend(
             node("Nationality", c) for c in codes.values("country", person.get("nationalities", []))
         )

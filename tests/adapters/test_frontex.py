@@ -130,6 +130,12 @@ def test_intercepted_persons_beyond_the_breakdown_count_as_unknown_nationality()
     assert texts(root, "f:PersonsCounts/f:UnknownNationality/text()") == ["6"]
 
 
+def test_place_names_reach_frontex_in_latin_script() -> None:
+    locations = [{"ref": "l1", "kind": "city", "country": "MK", "place": "Гевгелија"}]
+    _, root = render(message(locations=locations))
+    assert texts(root, "f:Events/f:Event/f:Location/f:Place/text()") == ["Gevgelija"]
+
+
 def test_only_vessels_and_aircraft_are_identified_in_event_reports() -> None:
     vehicles = [
         {"ref": "v1", "type": "van", "registration": "SK-1234-AB"},
