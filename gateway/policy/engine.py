@@ -95,6 +95,11 @@ class PolicyEngine:
             rule.id: (pack, rule) for pack in self._packs.values() for rule in pack.rules
         }
         self._vocabularies: dict[frozenset[str], _Vocabulary] = {}
+        # Rules whose result cannot change with the destination (no reference to it).
+        self._independent = {
+            channel: frozenset(r.id for r in pack.rules if not r.reads_destination)
+            for channel, pack in self._packs.items()
+        }
         self._local = threading.local()
 
     def _vocabulary(self, channels: frozenset[str]) -> _Vocabulary:
@@ -215,12 +220,13 @@ class PolicyEngine:
             inputs.vocabulary.destination_fields,
         )
         kind = message.kind.value
+        independent = self._independent[pack.channel]
         findings: list[Finding] = []
         paths: list[Steps] = []
         for rule in pack.rules:
             if not rule.applies_to(product, kind):
                 continue
-            if rule.references["destination"] == set():
+            if rule.id in independent:
                 result = inputs.settled.get(rule.id)
                 if result is None:
                     result = inputs.settled[rule.id] = _evaluate(rule, inputs, message)

@@ -85,6 +85,10 @@ class Rule:
     program: Any  # cel.Program (the library ships no usable stub for mypy)
     references: dict[str, set[str] | None]
 
+    @property
+    def reads_destination(self) -> bool:
+        return self.references["destination"] != set()
+
     def applies_to(self, product: str, kind: str) -> bool:
         return (not self.products or product in self.products) and (
             not self.kinds or kind in self.kinds
