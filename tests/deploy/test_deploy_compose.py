@@ -106,3 +106,9 @@ def test_gateway_exports_to_the_collector_which_forwards_to_jaeger(
                 assert component in collector[kind], f"{kind} {component} is not defined"
     jaeger = collector["exporters"]["otlp/jaeger"]["endpoint"]
     assert jaeger.split(":")[0] in compose["services"]
+
+
+def test_worker_grace_fits_inside_the_stop_grace_period(compose: dict[str, Any]) -> None:
+    worker = compose["services"]["worker"]
+    params = parse_command(worker["command"]).params
+    assert params["grace_s"] < int(worker["stop_grace_period"].rstrip("s"))

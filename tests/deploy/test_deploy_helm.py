@@ -200,3 +200,15 @@ def test_missing_database_or_keys_stops_the_render() -> None:
         render({"keys": {"keysJson": "{}"}})
     with pytest.raises(helm.HelmError, match=r"keys\.keysJson"):
         render({"database": {"url": "postgresql://x@y/z"}})
+
+
+def test_worker_grace_fits_inside_the_pods_termination_grace(
+    full: list[dict[str, Any]],
+) -> None:
+    (worker,) = [
+        d for d in by_kind(full, "Deployment") if d["metadata"]["name"].endswith("-worker")
+    ]
+    pod = worker["spec"]["template"]["spec"]
+    params = parse_command(pod["containers"][0]["args"]).params
+    assert params["grace_s"] < pod["terminationGracePeriodSeconds"]
+    assert params["concurrency"] == 8
