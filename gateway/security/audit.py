@@ -85,7 +85,8 @@ def append_audit(
         )
     )
     primary_key = inserted.inserted_primary_key
-    assert primary_key is not None
+    if primary_key is None:
+        raise RuntimeError("the database did not return the new audit entry's seq")
     seq = int(primary_key[0])
     _move_head(conn, seq=seq, entry_hash=entry_hash, at=at)
     return entry_hash

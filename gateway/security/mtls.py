@@ -69,7 +69,8 @@ def validate_mapping(mapping: Mapping[str, Mapping[str, str]]) -> None:
 
 def _identity_from_spec(key: str, spec: Mapping[str, str]) -> Identity:
     role = spec["role"]
-    assert role in ROLES
+    if role not in ROLES:
+        raise CertMappingError(f"client_cert_identities[{key!r}]: unknown role")
     scope = tuple(c.strip().upper() for c in spec.get("scope", "").split(",") if c.strip())
     return Identity(
         # A stable, short id for rate limits and the audit log's actor.
