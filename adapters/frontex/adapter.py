@@ -14,12 +14,9 @@ from adapters._http import HttpChannel, HttpReply
 from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
-from adapters.frontex.render import (
-    NAMESPACE,
-    PROFILE,
-    render_event_report,
-    render_operational_personal_data,
-)
+from adapters.frontex.common import NAMESPACE, PROFILE
+from adapters.frontex.event_report import render_event_report
+from adapters.frontex.personal_data import render_operational_personal_data
 
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision

@@ -14,7 +14,7 @@ from lxml import etree
 from adapters.base import SendContext
 from adapters.errors import RenderError
 from adapters.frontex import FrontexAdapter
-from adapters.frontex.render import NAMESPACE, confidence_level
+from adapters.frontex.common import NAMESPACE, confidence_level
 from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage
 from simulators import SimulatorServer, build_simulator
