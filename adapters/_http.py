@@ -193,7 +193,7 @@ class HttpChannel:
         """
         slot = self.slot(context)
         async with slot.in_flight:
-            with _client_span(self.channel, url) as span:
+            with _client_span(self.channel, url, context.traceparent) as span:
                 wire = dict(headers)
                 if span.get_span_context().is_valid:
                     wire.pop("traceparent", None)
@@ -240,8 +240,12 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 
 
 @contextlib.contextmanager
-def _client_span(channel: str, url: str) -> Iterator[trace.Span]:
-    """The CLIENT span of one POST: method, server, channel; never the URL's path or query."""
+def _client_span(channel: str, url: str, traceparent: str | None) -> Iterator[trace.Span]:
+    """The CLIENT span of one POST: method, server, channel; never the URL's path or query.
+
+    Its parent is the caller's current span; without one, the ``traceparent`` the context
+    carries, so the destination still sees the delivery's trace id.
+    """
     target = httpx.URL(url)
     attributes: dict[str, str | int] = {
         "http.request.method": "POST",
@@ -251,8 +255,12 @@ def _client_span(channel: str, url: str) -> Iterator[trace.Span]:
     if target.port is not None:
         attributes["server.port"] = target.port
     tracer = trace.get_tracer("adapters.http")
+    parent = None
+    if traceparent and not trace.get_current_span().get_span_context().is_valid:
+        parent = _PROPAGATOR.extract({"traceparent": traceparent})
     with tracer.start_as_current_span(
         "POST",
+        context=parent,
         kind=SpanKind.CLIENT,
         attributes=attributes,
         record_exception=False,

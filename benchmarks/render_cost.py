@@ -2,7 +2,8 @@
 
 For every registered adapter and every golden case and example naming it, times ``render``
 (build + serialise + schema validation, exactly what intake pays) and ``validate_payload`` alone,
-and reports the median µs per call over ``--repeat`` runs of ``--number`` calls. For the SOAP
+and reports the median µs per call over ``--repeat`` runs of ``--number`` calls; ``build≈`` is
+render minus validation (building and serialising the document). For the SOAP
 channels it also times the alternative the profile did not take: zeep's ``create_message`` for
 the same request (the body parsed back into zeep objects first, outside the timing), so the
 choice of hand-built lxml envelopes is a measured one.
