@@ -38,7 +38,8 @@ RULES_FILE = "rules.yaml"
 NO_PACK_RULE = "policy.no_rule_pack"
 
 
-Outcome_ = tuple[Finding | None, list[Steps]]
+# A rule's finding (None when it holds) and the paths its redaction covers.
+RuleResult = tuple[Finding | None, list[Steps]]
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,11 @@ class _Inputs:
 
     message: CanonicalMessage
     facts: DerivedFacts
+    channels: frozenset[str]
     vocabulary: _Vocabulary
     context: Any  # cel.Context
     destination: dict[str, Any] = field(default_factory=dict)
-    settled: dict[str, Outcome_] = field(default_factory=dict)
+    settled: dict[str, RuleResult] = field(default_factory=dict)
 
     def resolve(self, name: str) -> Any:
         return self.destination if name == "destination" else None
@@ -172,11 +174,18 @@ class PolicyEngine:
 
     # ------------------------------------------------------------------ deciding
 
-    def _inputs(self, message: CanonicalMessage, facts: DerivedFacts) -> _Inputs:
+    def _inputs(self, message: CanonicalMessage, facts: DerivedFacts, channel: str) -> _Inputs:
+        """The message's converted inputs: built on its first decision, then reused."""
         cached: _Inputs | None = getattr(self._local, "inputs", None)
-        if cached is not None and cached.message is message and cached.facts is facts:
+        if (
+            cached is not None
+            and cached.message is message
+            and cached.facts is facts
+            and channel in cached.channels
+        ):
             return cached
-        vocabulary = self._vocabulary(frozenset(d.channel for d in message.destinations))
+        channels = frozenset(d.channel for d in message.destinations) | {channel}
+        vocabulary = self._vocabulary(channels)
         variables = {
             "message": message_view(message, vocabulary.message_fields),
             "facts": facts_view(message, facts, vocabulary.fact_names),
@@ -188,7 +197,7 @@ class PolicyEngine:
                 vocabulary.unconfirmed_names,
             ),
         }
-        inputs = _Inputs(message, facts, vocabulary, cel.Context(variables=variables))
+        inputs = _Inputs(message, facts, channels, vocabulary, cel.Context(variables=variables))
         inputs.context.set_variable_resolver(inputs.resolve)
         self._local.inputs = inputs
         return inputs
@@ -214,7 +223,7 @@ class PolicyEngine:
                 destination.channel, destination.product or "", "deny", (finding,), (), recipients
             )
         product = destination.product or pack.default_product
-        inputs = self._inputs(message, facts)
+        inputs = self._inputs(message, facts, pack.channel)
         inputs.destination = _project(
             destination_view(pack.channel, product, recipients),
             inputs.vocabulary.destination_fields,
@@ -257,7 +266,7 @@ def _project(view: dict[str, Any], fields: frozenset[str] | None) -> dict[str, A
     return view if fields is None else {k: v for k, v in view.items() if k in fields}
 
 
-def _evaluate(rule: Rule, inputs: _Inputs, message: CanonicalMessage) -> Outcome_:
+def _evaluate(rule: Rule, inputs: _Inputs, message: CanonicalMessage) -> RuleResult:
     """One rule: no finding when it holds; a ``review`` finding when it cannot be evaluated."""
     try:
         result = rule.program.execute(inputs.context)

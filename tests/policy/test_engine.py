@@ -174,3 +174,29 @@ def test_findings_carry_no_personal_data(engine: PolicyEngine) -> None:
         for name in person.names:
             for part in (name.given, name.family):
                 assert part is None or part not in text
+
+
+def test_channel_not_named_by_the_message_is_still_decided_on_its_own_rules(
+    engine: PolicyEngine,
+) -> None:
+    """The inputs converted for a message cover the packs of its channels; deciding another
+    channel must convert what that pack reads instead of failing its expressions."""
+    from gateway.schema import Destination, derive_facts
+
+    message = build(AL_PCC)
+    facts = derive_facts(message)
+    engine.decide(message, facts, message.destinations[0], recipients=("MK",))
+    decision = engine.decide(message, facts, Destination(channel="europol"), recipients=())
+    assert all("could not be evaluated" not in f.message for f in decision.findings)
+    assert "europol.art19_purpose_data_subjects" in [f.rule for f in decision.findings]
+
+
+def test_channel_without_pack_is_denied(engine: PolicyEngine) -> None:
+    from gateway.schema import Destination, derive_facts
+
+    message = build(AL_PCC)
+    decision = engine.decide(
+        message, derive_facts(message), Destination(channel="sepca"), recipients=()
+    )
+    assert decision.outcome == "deny"
+    assert [f.rule for f in decision.findings] == ["policy.no_rule_pack"]
