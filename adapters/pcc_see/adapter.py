@@ -11,7 +11,8 @@ from adapters._http import HttpChannel, HttpReply
 from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
-from adapters.pcc_see.render import NAMESPACE, PROFILE, render_message
+from adapters.pcc_see.common import NAMESPACE, PROFILE
+from adapters.pcc_see.render import render_message
 
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision

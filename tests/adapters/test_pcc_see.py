@@ -20,7 +20,7 @@ from adapters.errors import (
     TransientError,
 )
 from adapters.pcc_see import PccSeeAdapter
-from adapters.pcc_see.render import NAMESPACE
+from adapters.pcc_see.common import NAMESPACE
 from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage
 from simulators import Fault, SimulatorServer, build_simulator
