@@ -53,6 +53,7 @@ def entity_sections(message: Msg, codes: CodeTable) -> list[etree._Element]:
 def persons_elements(
     message: Msg, codes: CodeTable
 ) -> tuple[list[etree._Element], list[tuple[str, str]]]:
+    """Every person, names in Latin then original; names with no Latin form as problems."""
     out: list[etree._Element] = []
     problems: list[tuple[str, str]] = []
     for index, person in enumerate(message.get("persons", [])):
