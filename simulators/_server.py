@@ -1,9 +1,14 @@
-"""Serve a simulator for real: uvicorn on 127.0.0.1 in a background thread, ephemeral port."""
+"""Serve a simulator for real: uvicorn on 127.0.0.1 in a background thread, ephemeral port.
+
+With ``ssl_certfile``/``ssl_keyfile`` it speaks HTTPS; ``require_client_cert`` (with
+``ssl_ca_certs``) makes it demand a client certificate, as a mutual-TLS destination would.
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 import time
 
@@ -17,13 +22,23 @@ __all__ = ["SimulatorServer"]
 class SimulatorServer:
     """One simulator listening on 127.0.0.1; ``url`` is known once ``start`` returns."""
 
-    def __init__(self, simulator: ChannelSimulator, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        simulator: ChannelSimulator,
+        *,
+        port: int = 0,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+        ssl_ca_certs: str | None = None,
+        require_client_cert: bool = False,
+    ) -> None:
         self.simulator = simulator
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/"
+        scheme = "https" if ssl_certfile else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/"
         config = uvicorn.Config(
             simulator.app,
             log_level="critical",
@@ -32,6 +47,10 @@ class SimulatorServer:
             timeout_graceful_shutdown=1,
             loop="asyncio",
             http="h11",
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            ssl_ca_certs=ssl_ca_certs,
+            ssl_cert_reqs=ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_NONE,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
