@@ -175,6 +175,24 @@ def claim_due_deliveries(
     return claimed
 
 
+def claimable_channels(conn: Connection, *, now: datetime, channels: list[str]) -> list[str]:
+    """Channels that have a due delivery a claim could take: a read, which takes no write lock.
+
+    Workers ask this first, so that an idle worker does not keep taking SQLite's write lock
+    (every ``BEGIN IMMEDIATE`` makes intake wait) just to find nothing due.
+    """
+    gates = load_gates(conn)
+    open_now = [c for c in channels if gates.get(c, ChannelGate(c)).mode(now) != "blocked"]
+    if not open_now:
+        return []
+    rows = conn.execute(
+        select(deliveries.c.channel)
+        .where(deliveries.c.channel.in_(open_now), _due(now))
+        .group_by(deliveries.c.channel)
+    )
+    return [row.channel for row in rows]
+
+
 def release_leases(
     conn: Connection,
     *,

@@ -29,7 +29,12 @@ from typing import Any, Protocol
 from adapters.base import Adapter, Payload, Receipt, SendContext
 from adapters.errors import OutcomeUnknown
 from gateway.config import ChannelSettings, Settings
-from gateway.delivery.claim import ClaimedDelivery, claim_due_deliveries, release_leases
+from gateway.delivery.claim import (
+    ClaimedDelivery,
+    claim_due_deliveries,
+    claimable_channels,
+    release_leases,
+)
 from gateway.delivery.classify import Verdict, classify_result
 from gateway.delivery.record import AttemptRecord, record_attempt
 from gateway.delivery.schedule import Step, next_step
@@ -175,6 +180,14 @@ class DeliveryWorker:
             await self._wait(self.settings.worker_poll_interval_s)
             return 0
         try:
+            ready = await self.store.read(
+                lambda conn: claimable_channels(
+                    conn, now=self.clock(), channels=[c for c, n in wants.items() if n > 0]
+                )
+            )
+            wants = {c: wants[c] for c in ready}
+            if not wants:
+                return 0
             claimed = await self.store.write(
                 lambda conn: claim_due_deliveries(
                     conn,

@@ -119,10 +119,12 @@ async def test_transient_errors_retry_with_growing_gaps_then_dead_letter(
     assert "stopped: attempts" in row.last_error
     attempts = attempt_rows(store, delivery_id)
     assert [a.outcome for a in attempts] == ["transient"] * 4
-    starts = [a.started_at for a in attempts]
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
-    assert gaps[0] >= 0.1
-    assert gaps[0] < gaps[1] < gaps[2]
+    # Each wait is at least the back-off floor for its attempt: 0.1 s, 0.2 s, 0.4 s.
+    waits = [
+        (later.started_at - earlier.ended_at).total_seconds()
+        for earlier, later in itertools.pairwise(attempts)
+    ]
+    assert [w >= 0.1 * 2**n for n, w in enumerate(waits)] == [True, True, True]
 
 
 async def test_retry_after_is_respected(
@@ -268,9 +270,7 @@ async def test_lapsed_lease_is_reclaimed_and_old_owner_cannot_overwrite(
 ) -> None:
     adapter = JsonChannelAdapter("alpha")
     with simulator(adapter) as (sim, server, _):
-        settings = worker_settings(
-            db_url, tmp_path, {"alpha": channel_settings(server.url)}, lease_s=0.2
-        )
+        settings = worker_settings(db_url, tmp_path, {"alpha": channel_settings(server.url)})
         delivery_id = add_delivery(store, keyring, channel="alpha")
         # A worker that claimed and then died: its lease lapses.
         [dead] = store.write_sync(
