@@ -61,5 +61,11 @@ def install_memory_exporter() -> InMemorySpanExporter:
     return exporter
 
 
+_TRACERS: list[trace.Tracer] = []
+
+
 def tracer() -> trace.Tracer:
-    return configure_tracing().get_tracer("gateway")
+    """The gateway's tracer, made once (making one per span costs more than the span)."""
+    if not _TRACERS:
+        _TRACERS.append(configure_tracing().get_tracer("gateway"))
+    return _TRACERS[0]
