@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,18 @@ def test_validate_payload_rejects_other_bytes(adapter: Adapter) -> None:
     for junk in (b"", b"not a payload", b"<x/>", b"{}", b'<?xml version="1.0"?><a>'):
         problems = adapter.validate_payload(junk)
         assert problems, f"{adapter.name} accepted {junk!r}"
+
+
+def test_xml_channels_refuse_a_doctype_in_an_otherwise_valid_payload(
+    golden_case: kit.GoldenCase, kit_registry: AdapterRegistry
+) -> None:
+    adapter = kit_registry.get(golden_case.channel)
+    payload = kit.render_for_kit(adapter, golden_case.message(), golden_case.decision_overrides())
+    if not payload.body.lstrip().startswith(b"<"):
+        pytest.skip("JSON channel: no DTD to smuggle in")
+    head, sep, rest = payload.body.partition(b"?>")
+    hostile = head + sep + b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + rest
+    assert adapter.validate_payload(hostile), "a DOCTYPE must never pass validation"
 
 
 def _base_raw(adapter: Adapter, kit_roots: list[Path]) -> dict[str, Any]:
