@@ -4,8 +4,8 @@ An entry's hash covers its own fields and the previous entry's hash, so editing 
 entry breaks the chain from that point on, which ``verify_chain`` reports.
 
 Deleting the *last* entries leaves a shorter chain that is still consistent, so every append
-also moves a chain head: the row with ``seq = 0`` (action ``chain.head``) holds the hash, seq
-and count of the newest entry. It is the one row that changes; ``verify_chain`` checks it
+also moves a chain head: the row with ``seq = 0`` (action ``chain.head``) holds the hash and
+seq of the newest entry. It is the one row that changes; ``verify_chain`` checks it
 against the walked chain. To catch a rewrite of the whole table, keep the head that
 ``marri-gateway audit verify`` prints somewhere else and pass it back with ``--expect-head``.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, select, text, update
 
 from gateway.store.tables import audit_entries, utcnow
 
@@ -98,7 +98,6 @@ class ChainHead:
 
     seq: int
     entry_hash: str
-    entries: int
 
     def __str__(self) -> str:
         return f"{self.seq}:{self.entry_hash}"
@@ -108,24 +107,24 @@ class ChainHead:
         seq, _, digest = text.partition(":")
         if not seq.isdigit() or len(digest) != 64:
             raise ValueError("a chain head is written SEQ:SHA256")
-        return cls(int(seq), digest.lower(), -1)
+        return cls(int(seq), digest.lower())
 
 
 def read_head(conn: Connection) -> ChainHead | None:
     row = conn.execute(select(audit_entries).where(audit_entries.c.seq == HEAD_SEQ)).first()
     if row is None:
         return None
-    details = json.loads(row.details_json)
-    return ChainHead(int(details["seq"]), row.entry_hash, int(details["entries"]))
+    return ChainHead(int(json.loads(row.details_json)["seq"]), row.entry_hash)
 
 
 def _move_head(conn: Connection, *, seq: int, entry_hash: str, at: datetime) -> None:
-    head = read_head(conn)
-    if head is None:
-        # First append (or a log written before heads existed): count what is there.
-        entries = conn.execute(
-            select(func.count()).select_from(audit_entries).where(audit_entries.c.seq != HEAD_SEQ)
-        ).scalar_one()
+    """One UPDATE on the hot path; the head row is created by the first append."""
+    moved = conn.execute(
+        update(audit_entries)
+        .where(audit_entries.c.seq == HEAD_SEQ)
+        .values(at=at, details_json=_head_details(seq), entry_hash=entry_hash)
+    )
+    if moved.rowcount == 0:
         conn.execute(
             audit_entries.insert().values(
                 seq=HEAD_SEQ,
@@ -134,21 +133,15 @@ def _move_head(conn: Connection, *, seq: int, entry_hash: str, at: datetime) -> 
                 action=HEAD_ACTION,
                 subject="audit:head",
                 reason=None,
-                details_json=_head_details(seq, int(entries)),
+                details_json=_head_details(seq),
                 prev_hash=GENESIS,
                 entry_hash=entry_hash,
             )
         )
-        return
-    conn.execute(
-        update(audit_entries)
-        .where(audit_entries.c.seq == HEAD_SEQ)
-        .values(at=at, details_json=_head_details(seq, head.entries + 1), entry_hash=entry_hash)
-    )
 
 
-def _head_details(seq: int, entries: int) -> str:
-    return json.dumps({"entries": entries, "seq": seq}, sort_keys=True, separators=(",", ":"))
+def _head_details(seq: int) -> str:
+    return json.dumps({"seq": seq}, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -192,9 +185,9 @@ def verify_chain(conn: Connection, *, expect_head: ChainHead | None = None) -> C
     if head is None:
         if count:
             return ChainReport(count, HEAD_SEQ, "the chain head is missing")
-    elif head.seq > last_seq or head.entries > count:
+    elif head.seq > last_seq:
         return ChainReport(count, last_seq + 1, "entries after this point were removed")
-    elif head.seq != last_seq or head.entry_hash != prev_hash or head.entries != count:
+    elif head.seq != last_seq or head.entry_hash != prev_hash:
         return ChainReport(count, HEAD_SEQ, "the chain head does not match the newest entry")
     if expect_head is not None and seen.get(expect_head.seq) != expect_head.entry_hash:
         return ChainReport(

@@ -54,7 +54,6 @@ def test_an_untouched_chain_verifies_and_its_head_names_the_newest_entry(store: 
     assert report.entries == 5
     assert report.head is not None
     assert report.head.seq == seqs[-1]
-    assert report.head.entries == 5
 
 
 def test_an_edited_entry_is_reported_at_that_entry(store: Store) -> None:
@@ -133,7 +132,7 @@ def test_a_head_kept_outside_catches_a_rewritten_log(store: Store) -> None:
     assert report.first_bad_seq == kept.seq
 
 
-def test_the_head_moves_with_every_append_and_counts_entries(store: Store) -> None:
+def test_the_head_moves_with_every_append(store: Store) -> None:
     write_entries(store, 2)
     first = store.read_sync(read_head)
     write_entries(store, 1)
@@ -141,7 +140,7 @@ def test_the_head_moves_with_every_append_and_counts_entries(store: Store) -> No
     assert first is not None
     assert second is not None
     assert second.seq > first.seq
-    assert second.entries == first.entries + 1
+    assert second.entry_hash != first.entry_hash
     rows = store.read_sync(
         lambda conn: conn.execute(select(func.count()).select_from(audit_entries)).scalar_one()
     )
