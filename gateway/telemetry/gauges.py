@@ -65,23 +65,35 @@ def _oldest_due(conn: Connection, now: datetime) -> dict[str, datetime]:
 
 
 def _durations(conn: Connection) -> list[tuple[str, list[int], int, float]]:
-    """Per channel: cumulative bucket counts, total count and sum (seconds)."""
-    columns = [
-        func.sum(case((attempts.c.duration_ms <= bound * 1000, 1), else_=0))
-        for bound in DURATION_BUCKETS
-    ]
+    """Per channel: cumulative bucket counts, total count and sum (seconds).
+
+    Each attempt is put in its bucket once (one CASE per row) and counted per (channel,
+    bucket); the cumulative counts are summed up here.
+    """
+    duration = attempts.c.duration_ms
+    bucket = case(
+        *((duration <= bound * 1000, index) for index, bound in enumerate(DURATION_BUCKETS)),
+        else_=len(DURATION_BUCKETS),
+    ).label("bucket")
     rows = conn.execute(
-        select(
-            deliveries.c.channel,
-            func.count(),
-            func.coalesce(func.sum(attempts.c.duration_ms), 0.0),
-            *columns,
-        )
+        select(deliveries.c.channel, bucket, func.count(), func.sum(duration))
         .select_from(attempts.join(deliveries, attempts.c.delivery_id == deliveries.c.id))
-        .where(attempts.c.duration_ms.is_not(None))
-        .group_by(deliveries.c.channel)
+        .where(duration.is_not(None))
+        .group_by(deliveries.c.channel, bucket)
     ).all()
-    return [(r[0], [int(v or 0) for v in r[3:]], int(r[1]), float(r[2]) / 1000.0) for r in rows]
+    per_channel: dict[str, tuple[list[int], list[float]]] = {}
+    for channel, index, count, total in rows:
+        counts, sums = per_channel.setdefault(channel, ([0] * (len(DURATION_BUCKETS) + 1), [0.0]))
+        counts[int(index)] += int(count)
+        sums[0] += float(total or 0.0)
+    result = []
+    for channel, (counts, sums) in sorted(per_channel.items()):
+        cumulative, running = [], 0
+        for n in counts[: len(DURATION_BUCKETS)]:
+            running += n
+            cumulative.append(running)
+        result.append((channel, cumulative, sum(counts), sums[0] / 1000.0))
+    return result
 
 
 def _breakers(conn: Connection) -> list[tuple[str, str, bool]]:
