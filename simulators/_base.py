@@ -39,7 +39,14 @@ from starlette.routing import Route
 
 from adapters.base import Adapter
 
-__all__ = ["FAULT_KINDS", "ChannelSimulator", "Fault", "InboxEntry", "SimReply"]
+__all__ = [
+    "FAULT_KINDS",
+    "ChannelSimulator",
+    "DropConnection",
+    "Fault",
+    "InboxEntry",
+    "SimReply",
+]
 
 FAULT_KINDS = frozenset(
     {"status", "latency", "timeout", "drop", "malformed", "soap_client_fault", "soap_server_fault"}
@@ -92,7 +99,7 @@ class InboxEntry:
     duplicates: int = 0
 
 
-class _DropConnection(Exception):
+class DropConnection(Exception):
     """Raised after the response has started so the server closes the connection mid-reply."""
 
 
@@ -269,7 +276,7 @@ class _DroppingResponse(Response):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        raise _DropConnection
+        raise DropConnection
 
 
 def _response(reply: SimReply) -> Response:

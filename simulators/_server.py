@@ -14,9 +14,15 @@ import time
 
 import uvicorn
 
-from simulators._base import ChannelSimulator
+from simulators._base import ChannelSimulator, DropConnection
 
 __all__ = ["SimulatorServer"]
+
+
+class _InjectedDropFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DropConnection)
 
 
 class SimulatorServer:
@@ -41,7 +47,7 @@ class SimulatorServer:
         self.url = f"{scheme}://127.0.0.1:{self.port}/"
         config = uvicorn.Config(
             simulator.app,
-            log_level="critical",
+            log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
@@ -61,8 +67,11 @@ class SimulatorServer:
         )
 
     def start(self, timeout_s: float = 10.0) -> SimulatorServer:
-        # Dropped connections are logged by uvicorn as application errors; they are intended.
-        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        # An injected dropped connection surfaces in uvicorn's log as an application error;
+        # filter exactly those records out, leaving every other uvicorn log line alone.
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _InjectedDropFilter) for f in uvicorn_errors.filters):
+            uvicorn_errors.addFilter(_InjectedDropFilter())
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._server.started:
