@@ -161,6 +161,16 @@ async def test_actions_need_csrf_and_are_audited(world: World) -> None:
     )
     assert "problem=not_your_role" in cancel.headers["location"]
 
+    # reasons are shown escaped
+    other = next(d for d in answer["deliveries"] if d["state"] == "held" and d["id"] != held["id"])
+    await world.client.post(
+        f"/console/deliveries/{other['id']}/reject",
+        data={"csrf": csrf_of(page.text), "reason": "<script>alert(1)</script>"},
+    )
+    shown = await world.client.get(f"/console/messages/{body['message_id']}")
+    assert "<script>alert(1)</script>" not in shown.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text
+
 
 async def test_reading_a_payload_asks_for_a_reason_and_is_audited(world: World) -> None:
     body = message_from("me-early-warning-alert.json")

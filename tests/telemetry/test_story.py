@@ -4,6 +4,7 @@ and the exported spans tell the same story under one trace id."""
 from __future__ import annotations
 
 import re
+import uuid
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -146,3 +147,16 @@ async def test_one_story_one_trace_id(world: World, spans: InMemorySpanExporter)
         assert channel in result.output
     assert result.output.count("TransientError") == 2
     assert result.output.count("delivered") >= len(view["deliveries"])
+
+    with LiveServer(create_app(world.context)) as server:
+        base = ["--url", server.url]
+        missing = CliRunner().invoke(
+            cli_app, ["trace", str(uuid.uuid4()), *base, "--token", world.tokens.operator]
+        )
+        hidden = CliRunner().invoke(
+            cli_app, ["trace", message_id, *base, "--token", world.tokens.sender("RS")]
+        )
+    assert missing.exit_code == hidden.exit_code == 2
+    assert "HTTP 404" in missing.output
+    assert "HTTP 404" in hidden.output
+    assert trace_id not in hidden.output
