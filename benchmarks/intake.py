@@ -94,7 +94,10 @@ def run_gateway(
     )
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/healthz", server)
-    states = preflight(base, template, token)
+    try:
+        states = preflight(base, template, token)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}; gateway log: {server.tail(6)}") from None
     body_file = run_dir / "five-channel.json"
     body_file.write_bytes(template)
     figures = measure(f"{base}/v1/messages", body_file, run_dir, plan, token)

@@ -60,7 +60,7 @@ class Plan:
     budget_s: float
 
 
-FULL = Plan(intake.LoadPlan(3, 8, 3), 2, 15, 2000, 100, 10, 10_000, 1_000_000, 15, 600, 600)
+FULL = Plan(intake.LoadPlan(3, 8, 3), 2, 15, 2000, 100, 10, 10_000, 1_000_000, 15, 600, 660)
 QUICK = Plan(intake.LoadPlan(1, 3, 1), 1, 4, 300, 100, 3, 10_000, 100_000, 5, 100, 120)
 
 
