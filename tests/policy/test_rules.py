@@ -156,7 +156,13 @@ CASES = [
         {"destinations.0.to": ["MK", "XK"]},
     ),
     Case(
-        "interpol.art4_membership_confirmed", AL_YELLOW, "interpol", {"sender.country": "XK"}, None
+        # Kosovo* is a confirmed non-member (denied by another rule), so only the addressed
+        # country's unconfirmed membership can fail this rule here.
+        "interpol.art4_membership_confirmed",
+        AL_YELLOW,
+        "interpol",
+        {"sender.country": "XK"},
+        {"sender.country": "XK", "destinations.0.to": ["MK"]},
     ),
     Case(
         "interpol.art3_neutrality",
