@@ -216,7 +216,7 @@ def test_nothing_is_lost_when_processes_are_killed(
     kills: list[str] = []
     began = time.monotonic()
 
-    api.start()
+    api.start(timeout=90)
     for worker in workers:
         worker.start()
     feeder = threading.Thread(target=fault_feeder, args=(simulators, stop_faults), daemon=True)
@@ -234,7 +234,7 @@ def test_nothing_is_lost_when_processes_are_killed(
             if victim == "api":
                 api.kill()
                 time.sleep(rng.uniform(0.1, 0.6))
-                api.start()
+                api.start(timeout=90)
             else:
                 workers[int(victim)].kill()
                 time.sleep(rng.uniform(0.1, 0.6))
