@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from benchmarks._procs import ProcessGroup, free_port, gateway_command, wait_http
 from benchmarks._setup import message_with_id
@@ -74,17 +74,20 @@ def delivered_times(store: Store, ids: list[str]) -> dict[str, tuple[int, dateti
     out: dict[str, tuple[int, datetime | None]] = {}
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
-        rows = store.read_sync(
-            lambda conn, chunk=chunk: conn.execute(
-                select(
-                    deliveries.c.message_id,
-                    func.count(deliveries.c.delivered_at),
-                    func.max(deliveries.c.delivered_at),
-                )
-                .where(deliveries.c.message_id.in_(chunk))
-                .group_by(deliveries.c.message_id)
-            ).all()
+        query = (
+            select(
+                deliveries.c.message_id,
+                func.count(deliveries.c.delivered_at),
+                func.max(deliveries.c.delivered_at),
+            )
+            .where(deliveries.c.message_id.in_(chunk))
+            .group_by(deliveries.c.message_id)
         )
+
+        def read(conn: Connection, query: Any = query) -> list[Any]:
+            return list(conn.execute(query).all())
+
+        rows = store.read_sync(read)
         for message_id, count, last in rows:
             out[message_id] = (count, last)
     return out

@@ -12,9 +12,8 @@ from tests.deploy.checks import interpolate, is_settings_env, parse_command
     [["serve", "--port", "not-a-number"], ["serve", "--no-such-option"], ["no-such-command"]],
 )
 def test_parse_command_refuses_what_the_cli_would(args: list[str]) -> None:
-    with pytest.raises((AssertionError, Exception)) as info:
+    with pytest.raises(Exception, match=r"no subcommand|No such option|valid integer"):
         parse_command(args)
-    assert info.type is not SystemExit
 
 
 def test_parse_command_returns_the_parsed_values() -> None:
