@@ -10,10 +10,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
 from gateway.store.states import derive_message_status
 from gateway.store.tables import attempts, audit_entries, deliveries, messages
+
+MAX_ACTIONS = 500
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -125,13 +127,18 @@ def _events(
     by_subject = {f"delivery:{d['id']}": d for d in views}
     for act in actions:
         target = by_subject.get(act["subject"])
+        channel = target["channel"] if target else None
+        summary = f"{act['action']} by {act['actor']}"
+        if act["subject"].startswith("channel:"):
+            channel = act["subject"].removeprefix("channel:")
+            summary += " (whole channel)"
         events.append(
             {
                 "at": act["at"],
                 "type": "action",
-                "summary": f"{act['action']} by {act['actor']}",
+                "summary": summary,
                 "delivery_id": target["id"] if target else None,
-                "channel": target["channel"] if target else None,
+                "channel": channel,
                 "recipient": target["recipient"] if target else None,
             }
         )
@@ -158,10 +165,22 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
         ):
             per_delivery[a.delivery_id].append(a)
     subjects = [f"message:{message_id}", *(f"delivery:{i}" for i in ids)]
+    # Channel-wide actions (re-drive, pause, resume) taken since the message arrived may have
+    # moved its deliveries too; they are shown as such.
+    channels = sorted({f"channel:{d.channel}" for d in delivery_rows})
     action_rows = conn.execute(
         select(audit_entries)
-        .where(audit_entries.c.subject.in_(subjects))
+        .where(
+            or_(
+                audit_entries.c.subject.in_(subjects),
+                and_(
+                    audit_entries.c.subject.in_(channels),
+                    audit_entries.c.at >= message.received_at,
+                ),
+            )
+        )
         .order_by(audit_entries.c.seq)
+        .limit(MAX_ACTIONS)
     ).all()
     views = [_delivery_view(d, per_delivery[d.id]) for d in delivery_rows]
     actions = [_action_view(a) for a in action_rows]

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from gateway.security.tokens import identity_for_token, revoke_token
 from gateway.store.tables import audit_entries
+from simulators import Fault
 from tests.console.signin import csrf_of, sign_in
 from tests.telemetry.helpers import message_from, scoped_operator
 from tests.telemetry.world import World
@@ -209,3 +210,26 @@ async def test_reading_a_payload_asks_for_a_reason_and_is_audited(world: World) 
     assert subject == f"delivery:{delivery['id']}"
     assert reason == "checking a complaint, case 17/26"
     assert actor.startswith("operator:")
+
+
+async def test_channel_redrive_from_the_overview(world: World) -> None:
+    body = message_from("xk-europol-information.json")
+    world.sims.simulator("frontex").inject(Fault("status", status=400))
+    await world.submit(body)
+    await world.drain()
+    await sign_in(world.client, world.tokens.operator)
+    overview = await world.client.get("/console/")
+    assert "Re-drive 1 on frontex" in overview.text
+    done = await world.client.post(
+        "/console/channels/frontex/redrive", data={"csrf": csrf_of(overview.text)}
+    )
+    assert done.headers["location"] == "/console/?notice=requeued_1"
+    await world.drain()
+    view = await world.trace(body["message_id"])
+    frontex = next(d for d in view["deliveries"] if d["channel"] == "frontex")
+    assert frontex["state"] == "delivered"
+    (event,) = [e for e in view["events"] if e["type"] == "action" and e["channel"] == "frontex"]
+    assert event["summary"].startswith("channel.redrive by operator:")
+    assert event["summary"].endswith("(whole channel)")
+    again = await world.client.get("/console/")
+    assert "Re-drive 1 on frontex" not in again.text
