@@ -18,10 +18,10 @@ class ChannelTlsError(ValueError):
 
 def channel_ssl_context(settings: ChannelSettings) -> ssl.SSLContext | bool:
     """``True`` (the system's CAs, httpx's default) or a verifying context for this channel."""
-    if settings.ca_bundle is None and settings.client_cert is None:
-        return True
     if settings.client_key is not None and settings.client_cert is None:
         raise ChannelTlsError("client_key is set without client_cert")
+    if settings.ca_bundle is None and settings.client_cert is None:
+        return True
     try:
         ctx = ssl.create_default_context(
             cafile=str(settings.ca_bundle) if settings.ca_bundle else None
