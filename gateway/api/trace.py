@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from gateway.api.deps import get_context, require_roles
 from gateway.api.errors import ApiError
@@ -15,11 +16,106 @@ from gateway.telemetry.timeline import message_trace
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 
+
+class FindingOut(BaseModel):
+    rule: str
+    cite: str = Field(description="instrument and article the rule rests on")
+    outcome: str
+    message: str
+
+
+class DecisionOut(BaseModel):
+    outcome: str = Field(description="allow, redact, review or deny")
+    findings: list[FindingOut]
+    redacted: list[str] = Field(description="JSON paths removed before rendering")
+    pack_hash: str = Field(description="SHA-256 of the rule pack that decided")
+
+
+class PayloadOut(BaseModel):
+    sha256: str
+    size: int
+    content_type: str | None
+
+
+class AttemptOut(BaseModel):
+    number: int
+    started_at: str | None
+    ended_at: str | None
+    duration_ms: float | None
+    outcome: str | None
+    error_class: str | None
+    http_status: int | None
+    detail: str | None
+    worker_id: str
+    trace_id: str | None = Field(description="the attempt's own trace (linked to the intake)")
+    span_id: str | None
+
+
+class DeliveryTraceOut(BaseModel):
+    id: str
+    channel: str
+    recipient: str | None
+    product: str
+    state: str
+    decision: DecisionOut
+    payload: PayloadOut | None
+    idempotency_key: str
+    attempt_count: int
+    next_attempt_at: str | None
+    last_error_class: str | None
+    last_http_status: int | None
+    delivered_at: str | None
+    receipt: dict[str, Any] | None
+    attempts: list[AttemptOut]
+
+
+class ActionOut(BaseModel):
+    seq: int
+    at: str | None
+    actor: str
+    action: str
+    subject: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+class EventOut(BaseModel):
+    at: str | None
+    type: str = Field(
+        description="received, validated, decision, rendered, attempt, receipt or action"
+    )
+    summary: str
+    delivery_id: str | None = None
+    channel: str | None = None
+    recipient: str | None = None
+
+
+class SenderOut(BaseModel):
+    country: str
+    agency: str
+
+
+class TraceOut(BaseModel):
+    message_id: str
+    trace_id: str | None = Field(description="OpenTelemetry trace id of the intake")
+    traceparent: str | None = Field(description="the intake span's W3C context")
+    status: str
+    sender: SenderOut
+    kind: str
+    priority: str
+    received_at: str | None
+    content_purged: bool
+    deliveries: list[DeliveryTraceOut]
+    actions: list[ActionOut]
+    events: list[EventOut] = Field(description="everything above, in time order")
+
+
 READERS = ("sender", "operator", "approver", "auditor", "admin")
 
 
 @router.get(
     "/messages/{message_id}/trace",
+    response_model=TraceOut,
     summary="Timeline of one message: decisions, payloads, attempts, receipts, actions",
     description=(
         "Received, validated, each channel's decision with its findings and citations, the "
