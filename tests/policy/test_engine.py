@@ -200,3 +200,21 @@ def test_channel_without_pack_is_denied(engine: PolicyEngine) -> None:
     )
     assert decision.outcome == "deny"
     assert [f.rule for f in decision.findings] == ["policy.no_rule_pack"]
+
+
+def test_threads_deciding_at_once_get_the_answers_of_one_thread(engine: PolicyEngine) -> None:
+    """Inputs are cached per thread: concurrent decisions must not see each other's message."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    messages = [
+        build(AL_PCC),
+        build(AL_PCC, {"sender.country": "XK"}),
+        build(AL_PCC, {"destinations.0.to": ["BA"]}),
+        build(AL_PCC, {"handling.retention_until": None}),
+    ]
+    expected = [decide(engine, m, "pcc_see").outcome for m in messages]
+    assert expected == ["allow", "deny", "review", "deny"]
+    work = [i % len(messages) for i in range(400)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda i: decide(engine, messages[i], "pcc_see").outcome, work))
+    assert got == [expected[i] for i in work]
