@@ -132,7 +132,49 @@ def canonical_messages(
         )
         for i in range(draw(st.integers(0, 2)))
     ]
-    refs = [p["ref"] for p in persons] + [d["ref"] for d in documents]
+    vehicles = [
+        _drop_none(
+            {
+                "ref": f"v{i}",
+                "type": draw(_enum(codes.VehicleType)),
+                "make": draw(_optional(_word("Latn"))),
+                "registration": draw(
+                    _optional(st.from_regex(r"[A-Z]{2} [0-9]{3} [A-Z]{2}", fullmatch=True))
+                ),
+                "registration_country": draw(_optional(st.sampled_from(_COUNTRIES))),
+            }
+        )
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    organisations = [
+        _drop_none(
+            {
+                "ref": f"o{i}",
+                "kind": draw(_enum(codes.OrganisationKind)),
+                "name": draw(_optional(_text(200))),
+                "country": draw(_optional(st.sampled_from(_COUNTRIES))),
+            }
+        )
+        for i in range(draw(st.integers(0, 1)))
+    ]
+    owners = [p["ref"] for p in persons] + [o["ref"] for o in organisations]
+    communications = [
+        _drop_none(
+            {
+                "ref": f"c{i}",
+                "kind": draw(_enum(codes.CommunicationKind)),
+                "value": draw(st.from_regex(r"\+3816[0-9]{7}", fullmatch=True)),
+                "owner": draw(st.sampled_from(owners)) if owners else None,
+            }
+        )
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    refs = (
+        [p["ref"] for p in persons]
+        + [d["ref"] for d in documents]
+        + [v["ref"] for v in vehicles]
+        + [o["ref"] for o in organisations]
+    )
     events = [
         _drop_none(
             {
@@ -201,6 +243,9 @@ def canonical_messages(
         "destinations": [destination],
         "persons": persons,
         "documents": documents,
+        "vehicles": vehicles,
+        "organisations": organisations,
+        "communications": communications,
         "locations": locations,
         "events": events,
         "links": links,
@@ -213,6 +258,29 @@ def canonical_messages(
             )
         ),
     }
+    if draw(st.booleans()):
+        message["case"] = _drop_none(
+            {
+                "reference": draw(
+                    _optional(st.from_regex(r"[A-Z]{2}-[0-9]{4}/[0-9]{2}", fullmatch=True))
+                ),
+                "operation": draw(_optional(_word("Latn"))),
+                "opened_on": draw(
+                    _optional(st.dates(date(2020, 1, 1), date(2025, 12, 31)).map(date.isoformat))
+                ),
+            }
+        )
+    if draw(st.booleans()):
+        message["statistics"] = _drop_none(
+            {
+                "persons_intercepted": draw(_optional(st.integers(0, 10_000))),
+                "victims_identified": draw(_optional(st.integers(0, 500))),
+                "by_nationality": draw(
+                    st.dictionaries(st.sampled_from(_COUNTRIES), st.integers(0, 900), max_size=3)
+                )
+                or None,
+            }
+        )
     if kind == "reply":
         message["in_reply_to"] = str(uuid.UUID(int=draw(st.integers(0, 2**64)), version=4))
     return _drop_none(message)
