@@ -183,10 +183,10 @@ def _compile(path: Path, spec: PackSpec, rule: RuleSpec, parties: PartiesTable) 
     )
 
 
-def _validation_problem(exc: ValidationError) -> tuple[str, str | None]:
+def _validation_problem(exc: ValidationError) -> str:
     error = exc.errors(include_url=False, include_input=False)[0]
     loc = ".".join(str(p) for p in error["loc"])
-    return f"{loc}: {error['msg']}", None
+    return f"{loc}: {error['msg']}"
 
 
 def load_pack(path: Path, parties: PartiesTable) -> RulePack:
@@ -205,7 +205,7 @@ def load_pack(path: Path, parties: PartiesTable) -> RulePack:
     try:
         spec = PackSpec.model_validate(document)
     except ValidationError as exc:
-        problem, _ = _validation_problem(exc)
+        problem = _validation_problem(exc)
         index = _rule_index(exc)
         rule_id = rule_ids[index] if index is not None and index < len(rule_ids) else None
         raise _fail(path, problem, rule_id) from None

@@ -21,7 +21,7 @@ Variables (the whole vocabulary; a pack using anything else fails to load):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from gateway.schema import CanonicalMessage, DerivedFacts
@@ -218,7 +218,3 @@ def union_references(found: Iterable[set[str] | None]) -> frozenset[str] | None:
 
 def unconfirmed_instruments(expression: str) -> set[str]:
     return set(re.findall(r"\bparties\s*\.\s*unconfirmed\s*\.\s*([A-Za-z_]\w*)", expression))
-
-
-def as_mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
