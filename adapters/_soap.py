@@ -1,8 +1,8 @@
 """SOAP 1.1 channels: envelopes built with lxml, WSDL operations driven by zeep.
 
 The WSDL is loaded with zeep once per adapter (``SoapService``) under strict, hardened settings.
-Render builds the request body with lxml builders and wraps it in a SOAP 1.1 envelope (about
-four times cheaper than zeep's serializer, see docs/adapters.md); the body element must be the
+Render builds the request body with lxml builders and wraps it in a SOAP 1.1 envelope (cheaper
+than zeep's serializer, which also skips the XSD facets; see docs/adapters.md); the body must be the
 WSDL operation's input element, and ``envelope_problems`` checks structure and XSD on every
 payload.
 
