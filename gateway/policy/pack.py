@@ -11,6 +11,7 @@ stops the start instead of surfacing as a held message.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from gateway.policy.errors import PolicyLoadError
 from gateway.policy.parties import UNCONFIRMED, PartiesTable
 from gateway.policy.selectors import parse_selector
 from gateway.policy.vocabulary import (
+    VARIABLES,
     fact_names,
     referenced_attributes,
     unconfirmed_instruments,
@@ -34,6 +36,8 @@ RuleOutcome = Literal["deny", "redact", "review"]
 _KINDS = frozenset(k.value for k in Kind)
 _SENDER_FIELDS = frozenset({"country", "agency"})
 _DESTINATION_FIELDS = frozenset({"channel", "product", "recipients"})
+# The variable a comprehension macro binds: ``.all(c, ...)``, ``.exists(c, ...)``, ...
+_MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
 def _message_fields() -> frozenset[str]:
@@ -160,6 +164,10 @@ def _compile(path: Path, spec: PackSpec, rule: RuleSpec, parties: PartiesTable) 
     except (ValueError, RuntimeError, TypeError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise _fail(path, f"expression does not compile: {first_line}", rule.id) from None
+    bound = set(_MACRO_VARIABLE.findall(rule.expression))
+    unknown_variables = sorted(set(program.variables()) - set(VARIABLES) - bound)
+    if unknown_variables:
+        raise _fail(path, f"unknown variables {unknown_variables}; use {list(VARIABLES)}", rule.id)
     references = {
         "message": referenced_attributes(rule.expression, "message"),
         "facts": referenced_attributes(rule.expression, "facts"),

@@ -30,6 +30,7 @@ def _first_rule(change: dict[str, Any]) -> Any:
         ({"expression": "facts.no_such_fact"}, "'facts' has no field(s) ['no_such_fact']"),
         ({"expression": "sender.country in parties.interpol_member"}, "'parties' has no"),
         ({"expression": "message.persns.size() == 0"}, "'message' has no field(s) ['persns']"),
+        ({"expression": "recipient.country == 'AL'"}, "unknown variables ['recipient']"),
         ({"expression": "!(sender.country in parties.unconfirmed.nato)"}, "unconfirmed has no"),
         ({"outcome": "redact"}, "must name what it removes"),
         ({"outcome": "redact", "redact": ["persons_by_colour:red"]}, "unknown redact selector"),
