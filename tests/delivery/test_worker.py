@@ -427,3 +427,43 @@ async def test_unknown_outcome_is_reconciled_by_status_where_the_adapter_has_one
     assert adapter.asked == [row.idempotency_key]
     assert len(log.arrivals) == 1  # reconciled, not resent
     assert [a.outcome for a in attempt_rows(store, arrived_id)] == ["unknown", "delivered"]
+
+
+def test_half_open_channel_gives_exactly_one_probe_across_workers(
+    store: Store, keyring: Keyring
+) -> None:
+    from gateway.delivery.breaker import record_channel_result
+
+    for _ in range(4):
+        add_delivery(store, keyring, channel="alpha")
+    policy = BreakerPolicy(failure_threshold=1, open_s=0.01)
+    opened_at = utcnow()
+    store.write_sync(
+        lambda c: record_channel_result(c, "alpha", success=False, policy=policy, now=opened_at)
+    )
+    later = opened_at + timedelta(seconds=1)
+
+    def claim(worker_id: str) -> int:
+        return len(
+            store.write_sync(
+                lambda c: claim_due_deliveries(
+                    c, worker_id=worker_id, now=later, lease_s=30, wants={"alpha": 4}
+                )
+            )
+        )
+
+    assert [claim("w1"), claim("w2"), claim("w3")] == [1, 0, 0]
+    gate = store.read_sync(lambda c: c.execute(channel_states.select()).one())
+    assert gate.breaker_state == "half_open"
+    # The probe's worker died: once its lease passes, another probe may go.
+    much_later = later + timedelta(seconds=31)
+    assert (
+        len(
+            store.write_sync(
+                lambda c: claim_due_deliveries(
+                    c, worker_id="w4", now=much_later, lease_s=30, wants={"alpha": 4}
+                )
+            )
+        )
+        == 1
+    )
