@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lxml import etree
-
 from adapters._codes import CodeTable
 from adapters._names import UnsupportedScript, latin_parts, person_country
-from adapters.pcc_see.common import Msg, channel_code, country_code, node, optional
+from adapters.pcc_see.common import Msg, Node, channel_code, country_code, node, optional
 
 # Entity list → (wrapper, element, fields sent as <Field name=...>, code list of its type).
 _ENTITIES: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
@@ -40,9 +38,9 @@ _ENTITIES: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
 _COUNTRY_FIELDS = frozenset({"issuing_country", "registration_country", "country"})
 
 
-def entity_sections(message: Msg, codes: CodeTable) -> list[etree._Element]:
+def entity_sections(message: Msg, codes: CodeTable) -> list[Node]:
     """``<Documents>`` ... ``<Communications>``, each present only when it has entries."""
-    sections: list[etree._Element] = []
+    sections: list[Node] = []
     for key, wrapper, tag, fields, code_list in _ENTITIES:
         items = [_entity(tag, item, fields, code_list, codes) for item in message.get(key, [])]
         if items:
@@ -50,11 +48,9 @@ def entity_sections(message: Msg, codes: CodeTable) -> list[etree._Element]:
     return sections
 
 
-def persons_elements(
-    message: Msg, codes: CodeTable
-) -> tuple[list[etree._Element], list[tuple[str, str]]]:
+def persons_elements(message: Msg, codes: CodeTable) -> tuple[list[Node], list[tuple[str, str]]]:
     """Every person, names in Latin then original; names with no Latin form as problems."""
-    out: list[etree._Element] = []
+    out: list[Node] = []
     problems: list[tuple[str, str]] = []
     for index, person in enumerate(message.get("persons", [])):
         country = person_country(person, message["sender"]["country"])
@@ -94,14 +90,14 @@ def persons_elements(
     return out, problems
 
 
-def _names(names: list[Msg], country: str | None, codes: CodeTable) -> list[etree._Element]:
+def _names(names: list[Msg], country: str | None, codes: CodeTable) -> list[Node]:
     """Each name in Latin; a name in another script is followed by its original."""
     transcription = next((n for n in names if n.get("kind") == "latin_transcription"), None)
     named = [n for n in names if n.get("kind") != "latin_transcription"] or [
         transcription or names[0]
     ]
     main = next((n for n in named if n.get("kind", "primary") == "primary"), named[0])
-    out: list[etree._Element] = []
+    out: list[Node] = []
     for name in named:
         kind = channel_code(codes, "name_kind", str(name.get("kind", "primary")))
         given, family = latin_parts(name, country, transcription if name is main else None)
@@ -115,16 +111,14 @@ def _names(names: list[Msg], country: str | None, codes: CodeTable) -> list[etre
     return out
 
 
-def _name(family: str | None, given: str | None, kind: str, script: str) -> etree._Element:
+def _name(family: str | None, given: str | None, kind: str, script: str) -> Node:
     children: list[Any] = []
     optional(children, "FamilyName", family)
     optional(children, "GivenName", given)
     return node("Name", *children, kind=kind, script=script)
 
 
-def _entity(
-    tag: str, item: Msg, fields: tuple[str, ...], code_list: str, codes: CodeTable
-) -> etree._Element:
+def _entity(tag: str, item: Msg, fields: tuple[str, ...], code_list: str, codes: CodeTable) -> Node:
     children: list[Any] = []
     for field in fields:
         value = item.get(field)
@@ -143,9 +137,9 @@ def _entity(
     )
 
 
-def events_links_route_statistics(message: Msg, codes: CodeTable) -> list[etree._Element]:
+def events_links_route_statistics(message: Msg, codes: CodeTable) -> list[Node]:
     """The sections after the entities, each present only when it has entries."""
-    out: list[etree._Element] = []
+    out: list[Node] = []
     events = []
     for event in message.get("events", []):
         children: list[Any] = []

@@ -16,6 +16,7 @@ from adapters.errors import RenderError
 from adapters.pcc_see.common import (
     PROFILE,
     Msg,
+    Node,
     channel_code,
     codes_element,
     country_code,
@@ -116,10 +117,10 @@ def render_message(message: Msg, recipient: str, codes: CodeTable) -> etree._Ele
         children.append(node("Persons", *persons))
     children.extend(entity_sections(message, codes))
     children.extend(events_links_route_statistics(message, codes))
-    return node("PccSeeMessage", *children, profile=PROFILE)
+    return node("PccSeeMessage", *children, profile=PROFILE).build()
 
 
-def _legal_basis(message: Msg) -> etree._Element:
+def _legal_basis(message: Msg) -> Node:
     children: list[Any] = [
         node("Article", b["article"])
         for b in message["legal_basis"]
@@ -134,7 +135,7 @@ def _legal_basis(message: Msg) -> etree._Element:
     return node("LegalBasis", *children, convention="PCC SEE")
 
 
-def _handling(handling: Msg, codes: CodeTable) -> etree._Element:
+def _handling(handling: Msg, codes: CodeTable) -> Node:
     children: list[Any] = [
         node("Classification", channel_code(codes, "classification", handling["classification"])),
         node(
