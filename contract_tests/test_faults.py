@@ -40,7 +40,7 @@ FAULT_MATRIX: list[tuple[str, Fault | None, type[DeliveryError], dict[str, Any]]
     ("soap_server_fault", Fault("soap_server_fault"), TransientError, {}),
     ("malformed_reply", Fault("malformed"), OutcomeUnknown, {}),
     ("dropped_connection", Fault("drop"), OutcomeUnknown, {}),
-    ("read_timeout_after_send", Fault("timeout", seconds=1.5), OutcomeUnknown, {}),
+    ("read_timeout_after_send", Fault("timeout", seconds=2.5), OutcomeUnknown, {}),
 ]
 
 
@@ -79,7 +79,7 @@ async def test_fault_gives_required_error_class(
         idempotency_key=f"kit-{adapter.name}-{fault.kind}",
         traceparent=TRACEPARENT,
         connect_timeout_s=2.0,
-        read_timeout_s=0.5,
+        read_timeout_s=1.0,
     )
     try:
         with pytest.raises(DeliveryError) as info:

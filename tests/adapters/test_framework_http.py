@@ -107,9 +107,9 @@ async def test_fault_matrix(
 async def test_read_timeout_after_send_is_unknown_and_arrived(
     server: SimulatorServer, channel: HttpChannel
 ) -> None:
-    server.simulator.inject(Fault("timeout", seconds=1.0))
+    server.simulator.inject(Fault("timeout", seconds=2.0))
     with pytest.raises(OutcomeUnknown):
-        await channel.send(PAYLOAD, ctx(server.url, read_timeout_s=0.2), read_receipt)
+        await channel.send(PAYLOAD, ctx(server.url, read_timeout_s=0.5), read_receipt)
     assert len(server.simulator.inbox()) == 1
 
 
