@@ -21,15 +21,51 @@ _SOURCE_RANK = {"A": 0, "B": 1, "C": 2, "X": 3}
 Msg = Mapping[str, Any]
 
 
-def node(tag: str, *children: etree._Element | str, **attributes: str) -> etree._Element:
-    """One element of the profile's namespace built with lxml: text or child elements."""
-    element = etree.Element(f"{{{NAMESPACE}}}{tag}", attributes, nsmap=_NSMAP)
-    for child in children:
-        if isinstance(child, str):
-            element.text = child
-        else:
-            element.append(child)
-    return element
+class Node:
+    """An element to be: built as plain objects, then turned into lxml once, top-down.
+
+    Appending finished lxml subtrees moves every node once per ancestor (each element starts
+    in its own document); one top-down pass with ``SubElement`` touches each node once.
+    """
+
+    __slots__ = ("attrib", "children", "tag", "text")
+
+    def __init__(self, tag: str, children: tuple[Node | str, ...], attrib: dict[str, str]) -> None:
+        self.tag = f"{{{NAMESPACE}}}{tag}"
+        self.attrib = attrib
+        self.text: str | None = None
+        self.children: list[Node] = []
+        for child in children:
+            if isinstance(child, str):
+                self.text = child
+            else:
+                self.children.append(child)
+
+    def get(self, key: str) -> str | None:
+        return self.attrib.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.attrib[key] = value
+
+    def build(self) -> etree._Element:
+        """The lxml tree of this node, declaring the profile's namespace at its root."""
+        root = etree.Element(self.tag, self.attrib, nsmap=_NSMAP)
+        root.text = self.text
+        _build_children(root, self)
+        return root
+
+
+def _build_children(parent: etree._Element, spec: Node) -> None:
+    for child in spec.children:
+        element = etree.SubElement(parent, child.tag, child.attrib)
+        element.text = child.text
+        if child.children:
+            _build_children(element, child)
+
+
+def node(tag: str, *children: Node | str, **attributes: str) -> Node:
+    """One element of the profile's namespace: text or child nodes, attributes."""
+    return Node(tag, children, attributes)
 
 
 def confidence_level(evaluation: Mapping[str, str] | None) -> str:
@@ -58,7 +94,7 @@ def report_head(message: Msg, codes: CodeTable) -> list[Any]:
     ]
 
 
-def header(message: Msg, codes: CodeTable) -> etree._Element:
+def header(message: Msg, codes: CodeTable) -> Node:
     """Who reports, handling, purposes (Art 87(2): the provider states them) and legal basis."""
     sender = message["sender"]
     handling = message["handling"]

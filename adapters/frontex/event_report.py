@@ -16,6 +16,7 @@ from adapters._names import romanised
 from adapters.frontex.common import (
     PROFILE,
     Msg,
+    Node,
     country_code,
     decimal,
     effective_priority,
@@ -56,10 +57,10 @@ def render_event_report(message: Msg, codes: CodeTable) -> etree._Element:
     craft = _craft(message, codes)
     if craft is not None:
         children.append(craft)
-    return node("EventReport", *children, profile=PROFILE)
+    return node("EventReport", *children, profile=PROFILE).build()
 
 
-def _event(event: Msg, message: Msg, codes: CodeTable) -> etree._Element:
+def _event(event: Msg, message: Msg, codes: CodeTable) -> Node:
     children: list[Any] = []
     optional(children, "Time", event.get("at"))
     location = _location(event.get("location"), message, codes)
@@ -73,7 +74,7 @@ def _event(event: Msg, message: Msg, codes: CodeTable) -> etree._Element:
     )
 
 
-def _location(ref: str | None, message: Msg, codes: CodeTable) -> etree._Element | None:
+def _location(ref: str | None, message: Msg, codes: CodeTable) -> Node | None:
     found = next((loc for loc in message.get("locations", []) if loc["ref"] == ref), None)
     if ref is None or found is None:
         return None
@@ -88,7 +89,7 @@ def _location(ref: str | None, message: Msg, codes: CodeTable) -> etree._Element
     return node("Location", *children, kind=str(codes.value("location_kind", found["kind"])))
 
 
-def _persons_counts(message: Msg, codes: CodeTable) -> etree._Element | None:
+def _persons_counts(message: Msg, codes: CodeTable) -> Node | None:
     """Counts from the sender's statistics, else from the persons, else from the events."""
     stats = message.get("statistics") or {}
     by_nationality: Counter[str] = Counter()
@@ -123,7 +124,7 @@ def _persons_counts(message: Msg, codes: CodeTable) -> etree._Element | None:
     return node("PersonsCounts", *children, total=str(total), basis=basis)
 
 
-def _statistics(stats: Msg) -> etree._Element | None:
+def _statistics(stats: Msg) -> Node | None:
     children: list[Any] = []
     for key, tag in (
         ("persons_intercepted", "PersonsIntercepted"),
@@ -135,7 +136,7 @@ def _statistics(stats: Msg) -> etree._Element | None:
     return node("Statistics", *children) if children else None
 
 
-def _craft(message: Msg, codes: CodeTable) -> etree._Element | None:
+def _craft(message: Msg, codes: CodeTable) -> Node | None:
     """Vessel and aircraft identification, the one personal datum Art 89 lets through."""
     found: list[Any] = []
     for vehicle in message.get("vehicles", []):

@@ -13,7 +13,7 @@ from lxml import etree
 from adapters._codes import CodeTable
 from adapters._names import UnsupportedScript, latin_parts, person_country, romanised
 from adapters.errors import RenderError
-from adapters.frontex.common import PROFILE, Msg, country_code, node, optional, report_head
+from adapters.frontex.common import PROFILE, Msg, Node, country_code, node, optional, report_head
 
 
 def render_operational_personal_data(message: Msg, codes: CodeTable) -> etree._Element:
@@ -42,11 +42,11 @@ def render_operational_personal_data(message: Msg, codes: CodeTable) -> etree._E
         ]
         if items:
             children.append(node(wrapper, *items))
-    return node("OperationalPersonalData", *children, profile=PROFILE)
+    return node("OperationalPersonalData", *children, profile=PROFILE).build()
 
 
-def _persons(message: Msg, codes: CodeTable) -> tuple[list[etree._Element], list[tuple[str, str]]]:
-    out: list[etree._Element] = []
+def _persons(message: Msg, codes: CodeTable) -> tuple[list[Node], list[tuple[str, str]]]:
+    out: list[Node] = []
     problems: list[tuple[str, str]] = []
     sender_country = message["sender"]["country"]
     for index, person in enumerate(message.get("persons", [])):
@@ -78,7 +78,7 @@ def _persons(message: Msg, codes: CodeTable) -> tuple[list[etree._Element], list
     return out, problems
 
 
-def _person_names(person: Msg, country: str | None, codes: CodeTable) -> list[etree._Element]:
+def _person_names(person: Msg, country: str | None, codes: CodeTable) -> list[Node]:
     """Main name in Latin, its original script if any, then the other names in Latin."""
     names = person["names"]
     transcription = next((n for n in names if n.get("kind") == "latin_transcription"), None)
@@ -109,16 +109,14 @@ def _person_names(person: Msg, country: str | None, codes: CodeTable) -> list[et
     return out
 
 
-def _name(
-    tag: str, family: str | None, given: str | None, kind: str, script: str
-) -> etree._Element:
+def _name(tag: str, family: str | None, given: str | None, kind: str, script: str) -> Node:
     children: list[Any] = []
     optional(children, "FamilyName", family)
     optional(children, "GivenName", given)
     return node(tag, *children, kind=kind, script=script)
 
 
-def _document(doc: Msg, codes: CodeTable) -> etree._Element:
+def _document(doc: Msg, codes: CodeTable) -> Node:
     children: list[Any] = []
     optional(children, "Number", doc.get("number"))
     if doc.get("issuing_country"):
@@ -134,7 +132,7 @@ def _document(doc: Msg, codes: CodeTable) -> etree._Element:
     return element
 
 
-def _vehicle(vehicle: Msg, codes: CodeTable) -> etree._Element:
+def _vehicle(vehicle: Msg, codes: CodeTable) -> Node:
     children: list[Any] = []
     if vehicle.get("registration"):
         registration = node("Registration", vehicle["registration"])
@@ -151,7 +149,7 @@ def _vehicle(vehicle: Msg, codes: CodeTable) -> etree._Element:
     )
 
 
-def _communication(comm: Msg, codes: CodeTable) -> etree._Element:
+def _communication(comm: Msg, codes: CodeTable) -> Node:
     element = node(
         "Communication",
         comm["value"],
