@@ -27,7 +27,7 @@ pytestmark = pytest.mark.asyncio
 async def test_every_example_is_accepted_stored_and_sealed(
     path: Path, client: httpx.AsyncClient, tokens: Tokens, context: GatewayContext
 ) -> None:
-    raw = path.read_bytes()
+    raw = path.read_bytes()  # noqa: ASYNC240 - a small local fixture file
     data = json.loads(raw)
     response = await client.post(
         "/v1/messages", content=raw, headers=auth(tokens.sender(data["sender"]["country"]))
@@ -83,24 +83,79 @@ def _broken_link(data: dict[str, Any]) -> None:
 
 BAD_INPUT = [
     # (case id, body, content type, status, error code, violation path, violation type)
-    ("malformed-json", b'{"schema": "marri.exchange/1",', "application/json", 422,
-     "invalid_message", "$", "invalid_json"),
+    (
+        "malformed-json",
+        b'{"schema": "marri.exchange/1",',
+        "application/json",
+        422,
+        "invalid_message",
+        "$",
+        "invalid_json",
+    ),
     ("not-an-object", b"[1, 2]", "application/json", 422, "invalid_message", "$", None),
-    ("unknown-top-field", _mutate(_set(["colour"], "blue")), "application/json", 422,
-     "invalid_message", "$.colour", "extra_forbidden"),
-    ("unknown-nested-field", _mutate(_set(["persons", 0, "nickname"], "x")), "application/json",
-     422, "invalid_message", "$.persons[0].nickname", "extra_forbidden"),
-    ("broken-reference", _mutate(_broken_link), "application/json", 422, "invalid_message",
-     "$.links[0].to", "broken_reference"),
-    ("wrong-crime-area-code", _mutate(_set(["crime_areas"], ["piracy"])), "application/json", 422,
-     "invalid_message", "$.crime_areas[0]", None),
-    ("wrong-country-code", _mutate(_set(["persons", 0, "nationalities"], ["XX"])),
-     "application/json", 422, "invalid_message", "$.persons[0].nationalities[0]", None),
-    ("unknown-channel", _mutate(_set(["destinations"], [{"channel": "carrier_pigeon"}])),
-     "application/json", 422, "invalid_destination", "$.destinations[0].channel",
-     "unknown_channel"),
-    ("wrong-content-type", dumps(variant()), "text/plain", 415, "unsupported_media_type", None,
-     None),
+    (
+        "unknown-top-field",
+        _mutate(_set(["colour"], "blue")),
+        "application/json",
+        422,
+        "invalid_message",
+        "$.colour",
+        "extra_forbidden",
+    ),
+    (
+        "unknown-nested-field",
+        _mutate(_set(["persons", 0, "nickname"], "x")),
+        "application/json",
+        422,
+        "invalid_message",
+        "$.persons[0].nickname",
+        "extra_forbidden",
+    ),
+    (
+        "broken-reference",
+        _mutate(_broken_link),
+        "application/json",
+        422,
+        "invalid_message",
+        "$.links[0].to",
+        "broken_reference",
+    ),
+    (
+        "wrong-crime-area-code",
+        _mutate(_set(["crime_areas"], ["piracy"])),
+        "application/json",
+        422,
+        "invalid_message",
+        "$.crime_areas[0]",
+        None,
+    ),
+    (
+        "wrong-country-code",
+        _mutate(_set(["persons", 0, "nationalities"], ["XX"])),
+        "application/json",
+        422,
+        "invalid_message",
+        "$.persons[0].nationalities[0]",
+        None,
+    ),
+    (
+        "unknown-channel",
+        _mutate(_set(["destinations"], [{"channel": "carrier_pigeon"}])),
+        "application/json",
+        422,
+        "invalid_destination",
+        "$.destinations[0].channel",
+        "unknown_channel",
+    ),
+    (
+        "wrong-content-type",
+        dumps(variant()),
+        "text/plain",
+        415,
+        "unsupported_media_type",
+        None,
+        None,
+    ),
 ]
 
 
@@ -142,7 +197,9 @@ async def test_every_violation_is_listed_not_just_the_first(
     data["kind"] = "gossip"
     data["priority"] = "whenever"
     data["persons"][0]["role"] = "bystander"
-    response = await client.post("/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL")))
+    response = await client.post(
+        "/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL"))
+    )
     assert response.status_code == 422
     paths = {v["path"] for v in response.json()["error"]["violations"]}
     assert {"$.kind", "$.priority", "$.persons[0].role"} <= paths
@@ -154,7 +211,9 @@ async def test_error_texts_do_not_echo_submitted_values(
     data = variant()
     data["persons"][0]["sex"] = "Zorica-Ristovska-Secret"
     data["persons"][0]["names"][0]["nickname"] = "Zorica-Ristovska-Secret"
-    response = await client.post("/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL")))
+    response = await client.post(
+        "/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL"))
+    )
     assert response.status_code == 422
     assert "Zorica" not in response.text
 
@@ -212,7 +271,9 @@ async def test_repeat_returns_the_original_answer_and_a_changed_repeat_is_409(
     client: httpx.AsyncClient, tokens: Tokens, context: GatewayContext
 ) -> None:
     data = variant()
-    first = await client.post("/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL")))
+    first = await client.post(
+        "/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL"))
+    )
     assert first.status_code == 202
     # Same content, different key order and spacing: still the same message.
     reordered = json.dumps(dict(reversed(list(data.items()))), indent=2).encode()
@@ -227,7 +288,9 @@ async def test_repeat_returns_the_original_answer_and_a_changed_repeat_is_409(
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "message_id_conflict"
     count = context.store.read_sync(
-        lambda c: len(c.execute(select(messages.c.id).where(messages.c.id == data["message_id"])).all())
+        lambda c: len(
+            c.execute(select(messages.c.id).where(messages.c.id == data["message_id"])).all()
+        )
     )
     assert count == 1
 
@@ -266,7 +329,9 @@ async def test_list_filters_pages_and_keeps_countries_apart(
         assert response.status_code == 202
         sent_al.append(data["message_id"])
     other = example("rs-cyrillic-case-europol-selec.json")
-    response = await client.post("/v1/messages", content=dumps(other), headers=auth(tokens.sender("RS")))
+    response = await client.post(
+        "/v1/messages", content=dumps(other), headers=auth(tokens.sender("RS"))
+    )
     assert response.status_code == 202
 
     seen: list[str] = []

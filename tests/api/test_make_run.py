@@ -56,8 +56,13 @@ def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
         assert (tmp_path / "keys.json").stat().st_mode & 0o077 == 0
 
         sent = subprocess.run(
-            [str(BIN), "send", "examples/al-victim-identification-pcc-see.json",
-             "--url", f"http://127.0.0.1:{port}"],
+            [
+                str(BIN),
+                "send",
+                "examples/al-victim-identification-pcc-see.json",
+                "--url",
+                f"http://127.0.0.1:{port}",
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,

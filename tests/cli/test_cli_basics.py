@@ -52,7 +52,14 @@ def test_token_create_prints_once_and_stores_only_the_hash(tmp_path: Path) -> No
     env = {"MARRI_DATABASE_URL": url}
     assert run("db", "upgrade", env=env).returncode == 0
     result = run(
-        "token", "create", "--role", "sender", "--country", "al", "--agency", "State Police",
+        "token",
+        "create",
+        "--role",
+        "sender",
+        "--country",
+        "al",
+        "--agency",
+        "State Police",
         env=env,
     )
     assert result.returncode == 0, result.stderr
@@ -64,7 +71,8 @@ def test_token_create_prints_once_and_stores_only_the_hash(tmp_path: Path) -> No
     finally:
         store.close()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert row.country == "AL" and row.role == "sender"
+    assert row.country == "AL"
+    assert row.role == "sender"
     assert token.encode() not in (tmp_path / "gw.db").read_bytes()
 
     refused = run("token", "create", "--role", "sender", env=env)

@@ -93,7 +93,8 @@ def test_audit_chain_detects_an_edited_entry(db_url: str) -> None:
                 )
             )
         report = store.read_sync(verify_chain)
-        assert report.intact and report.entries == 4
+        assert report.intact
+        assert report.entries == 4
         third = store.read_sync(
             lambda c: c.execute(select(audit_entries.c.seq).order_by(audit_entries.c.seq)).all()
         )[2].seq
