@@ -69,19 +69,19 @@ class _Renderer:
         self.codes = codes
         self.violations: list[tuple[str, str]] = []
 
-    def code(self, list_name: str, code: str, path: str) -> str | None:
+    def code(self, list_name: str, code: str) -> str | None:
         mapped = self.codes.map(list_name, str(code))
         return None if isinstance(mapped, NotSent) else mapped
 
     def required(self, list_name: str, code: str, path: str) -> str:
-        mapped = self.code(list_name, code, path)
+        mapped = self.code(list_name, code)
         if mapped is None:
             self.violations.append((path, f"{list_name} code not sent on this channel"))
             return "OTHER"
         return mapped
 
     def country(self, code: str | None) -> str | None:
-        return None if code is None else self.code("country", code, "")
+        return None if code is None else self.code("country", code)
 
     def codes_of(
         self, parent: etree._Element, tag: str, list_name: str, codes: Iterable[str]
@@ -147,7 +147,7 @@ class _Renderer:
         country = person.birth_place.country if person.birth_place else None
         for name in person.names:
             name_el = _ue(el, "Name")
-            name_el.set("script", self.code("script", name.script, "") or "Zyyy")
+            name_el.set("script", self.code("script", name.script) or "Zyyy")
             name_el.set("type", self.required("name_kind", name.kind, f"$.persons[{index}].names"))
             _opt(name_el, "GivenName", name.given)
             _opt(name_el, "FamilyName", name.family)
@@ -155,7 +155,7 @@ class _Renderer:
                 _opt(name_el, "LatinGivenName", _latin(name.given, str(name.script), country))
                 _opt(name_el, "LatinFamilyName", _latin(name.family, str(name.script), country))
         if person.sex is not None:
-            _opt(el, "Sex", self.code("sex", person.sex, ""))
+            _opt(el, "Sex", self.code("sex", person.sex))
         _opt(el, "DateOfBirth", person.birth_date)
         if person.birth_place is not None:
             place = _ue(el, "PlaceOfBirth")
@@ -180,7 +180,7 @@ class _Renderer:
         _opt(el, "DateOfIssue", _iso(doc.issued_on))
         _opt(el, "DateOfExpiry", _iso(doc.valid_until))
         if doc.status is not None:
-            _opt(el, "DocumentStatus", self.code("document_status", doc.status, ""))
+            _opt(el, "DocumentStatus", self.code("document_status", doc.status))
 
     def vehicle(self, parent: etree._Element, vehicle: Vehicle, index: int) -> None:
         el = _ue(parent, "Vehicle")
