@@ -35,7 +35,7 @@ from gateway.delivery.claim import (
     claimable_channels,
     release_leases,
 )
-from gateway.delivery.classify import Verdict, classify_result
+from gateway.delivery.classify import Outcome, Verdict, classify_result
 from gateway.delivery.record import AttemptRecord, record_attempt
 from gateway.delivery.schedule import Step, next_step
 from gateway.store.crypto import Keyring, payload_aad
@@ -316,16 +316,22 @@ class DeliveryWorker:
             creation_traceparent=item.traceparent,
             recipient=item.recipient,
         ) as span:
-            result = await self._send(channel, item, current_traceparent())
-            verdict = classify_result(result)
-            ended = self.clock()
-            step = next_step(
-                verdict,
-                attempts_done=item.attempts,
-                now=ended,
-                deadline_at=item.deadline_at,
-                policy=channel.settings.retry,
-            )
+            if item.deadline_at is not None and started > item.deadline_at:
+                # It waited past its deadline (paused channel, open breaker): too late to send.
+                verdict = Verdict(Outcome.PERMANENT, "DeadlinePassed")
+                step = Step(DeliveryState.FAILED, reason="deadline")
+                ended = self.clock()
+            else:
+                result = await self._send(channel, item, current_traceparent())
+                verdict = classify_result(result)
+                ended = self.clock()
+                step = next_step(
+                    verdict,
+                    attempts_done=item.attempts,
+                    now=ended,
+                    deadline_at=item.deadline_at,
+                    policy=channel.settings.retry,
+                )
             span.record_outcome(
                 step.state.value, error_class=verdict.error_class, http_status=verdict.http_status
             )

@@ -467,3 +467,22 @@ def test_half_open_channel_gives_exactly_one_probe_across_workers(
         )
         == 1
     )
+
+
+async def test_delivery_past_its_deadline_is_dead_lettered_without_sending(
+    db_url: str, tmp_path: Path, store: Store, keyring: Keyring
+) -> None:
+    adapter = JsonChannelAdapter("alpha")
+    with simulator(adapter) as (_, server, log):
+        settings = worker_settings(db_url, tmp_path, {"alpha": channel_settings(server.url)})
+        worker = make_worker(store, keyring, settings, {"alpha": adapter})
+        # Waited out a long pause: due long ago, deadline already behind it.
+        late = add_delivery(
+            store, keyring, channel="alpha", due=utcnow() - timedelta(hours=2), deadline_s=-60
+        )
+        await worker.run_once()
+        await adapter.aclose()
+    row = delivery_row(store, late)
+    assert (row.state, row.last_error_class) == ("failed", "DeadlinePassed")
+    assert "stopped: deadline" in row.last_error
+    assert log.arrivals == []
