@@ -81,7 +81,9 @@ class RequestTimeoutMiddleware:
             await send(message)
 
         try:
-            await asyncio.wait_for(self.app(scope, receive, tracking_send), self.timeout_s)
+            # Cancels the request in its own task: no extra task per request.
+            async with asyncio.timeout(self.timeout_s):
+                await self.app(scope, receive, tracking_send)
         except TimeoutError:
             if started:
                 # Part of the answer is out; the connection is closed by the server.
