@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from gateway.store.tables import audit_entries, utcnow
 
@@ -46,6 +46,25 @@ def _entry_hash(
     return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
+# Built once: appends run on every intake, and statement construction dominated their cost.
+_NEWEST_HASH = (
+    select(audit_entries.c.entry_hash)
+    .where(audit_entries.c.seq != HEAD_SEQ)
+    .order_by(audit_entries.c.seq.desc())
+    .limit(1)
+)
+_INSERT = audit_entries.insert()
+_MOVE_HEAD = (
+    update(audit_entries)
+    .where(audit_entries.c.seq == HEAD_SEQ)
+    .values(
+        at=bindparam("new_at"),
+        details_json=bindparam("new_details"),
+        entry_hash=bindparam("new_hash"),
+    )
+)
+
+
 def append_audit(
     conn: Connection,
     *,
@@ -61,28 +80,24 @@ def append_audit(
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    prev = conn.execute(
-        select(audit_entries.c.entry_hash)
-        .where(audit_entries.c.seq != HEAD_SEQ)
-        .order_by(audit_entries.c.seq.desc())
-        .limit(1)
-    ).scalar()
+    prev = conn.execute(_NEWEST_HASH).scalar()
     prev_hash = prev or GENESIS
     # Microsecond precision survives both back ends, so the hash can be recomputed from the row.
     at = utcnow()
     details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"))
     entry_hash = _entry_hash(prev_hash, at, actor, action, subject, reason, details_json)
     inserted = conn.execute(
-        audit_entries.insert().values(
-            at=at,
-            actor=actor,
-            action=action,
-            subject=subject,
-            reason=reason,
-            details_json=details_json,
-            prev_hash=prev_hash,
-            entry_hash=entry_hash,
-        )
+        _INSERT,
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "reason": reason,
+            "details_json": details_json,
+            "prev_hash": prev_hash,
+            "entry_hash": entry_hash,
+        },
     )
     primary_key = inserted.inserted_primary_key
     if primary_key is None:
@@ -120,9 +135,7 @@ def read_head(conn: Connection) -> ChainHead | None:
 def _move_head(conn: Connection, *, seq: int, entry_hash: str, at: datetime) -> None:
     """One UPDATE on the hot path; the head row is created by the first append."""
     moved = conn.execute(
-        update(audit_entries)
-        .where(audit_entries.c.seq == HEAD_SEQ)
-        .values(at=at, details_json=_head_details(seq), entry_hash=entry_hash)
+        _MOVE_HEAD, {"new_at": at, "new_details": _head_details(seq), "new_hash": entry_hash}
     )
     if moved.rowcount == 0:
         conn.execute(
