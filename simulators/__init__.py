@@ -47,6 +47,8 @@ class SimulatorSet(dict[str, str]):
 
     def stop(self) -> None:
         for server in self.servers.values():
+            server.request_stop()  # all at once, then wait for each
+        for server in self.servers.values():
             server.stop()
         self.servers.clear()
         self.clear()

@@ -80,8 +80,12 @@ class SimulatorServer:
             time.sleep(0.01)
         return self
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to finish; ``stop`` waits for it."""
         self._server.should_exit = True
+
+    def stop(self) -> None:
+        self.request_stop()
         self._thread.join(timeout=5)
         self._socket.close()
 
