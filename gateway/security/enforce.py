@@ -57,7 +57,15 @@ def route_policy(request: Request) -> RoutePolicy:
     return found[1]
 
 
+def sees_every_country(identity: Identity) -> bool:
+    return identity.role in ("admin", "auditor") or (
+        identity.role in ("operator", "approver") and not identity.scope_countries
+    )
+
+
 async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity) -> None:
+    if policy.scope == "regional" and not sees_every_country(identity):
+        raise ApiError(403, "forbidden", "this acts on every country: it needs a regional token")
     if policy.scope not in ("message", "delivery"):
         return
     name = "message_id" if policy.scope == "message" else "delivery_id"

@@ -9,6 +9,8 @@ Scopes say which data a caller reaches once its role is admitted:
 
 - ``public``   no token at all (health, the published schema, API docs);
 - ``global``   nothing country-specific (the caller's role is the whole check);
+- ``regional`` acts on every country at once (pausing a channel): the caller must not be
+               limited to some countries (a scoped operator gets 403);
 - ``filtered`` a list the handler filters by the caller's countries (``visible_countries``);
 - ``message``  the path names a message; it must be from a country the caller may see,
                otherwise the answer is 404, exactly as for a missing one;
@@ -23,7 +25,7 @@ from typing import Literal
 
 from gateway.security.identity import Role
 
-Scope = Literal["public", "global", "filtered", "message", "delivery"]
+Scope = Literal["public", "global", "regional", "filtered", "message", "delivery"]
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,10 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/v1/audit"): _rule("global", *AUDITORS),
     ("GET", "/v1/audit/verify"): _rule("global", *AUDITORS),
     ("GET", "/v1/channels"): _rule("global", *STAFF),
-    ("POST", "/v1/channels/{channel}/pause"): _rule("global", *OPERATORS),
-    ("POST", "/v1/channels/{channel}/resume"): _rule("global", *OPERATORS),
-    ("POST", "/v1/channels/{channel}/redrive"): _rule("global", *OPERATORS),
+    ("POST", "/v1/channels/{channel}/pause"): _rule("regional", *OPERATORS),
+    ("POST", "/v1/channels/{channel}/resume"): _rule("regional", *OPERATORS),
+    # Re-drives only the dead letters of the caller's own countries.
+    ("POST", "/v1/channels/{channel}/redrive"): _rule("filtered", *OPERATORS),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", *OPERATORS),
     ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", *OPERATORS),
     # Separation of duties: only approvers release or reject what policy held for review.

@@ -32,6 +32,7 @@ class Caller:
     token: str | None
     role: str | None
     sees_al: bool  # may this caller see a message sent by Albania?
+    regional: bool = False  # does it see every country?
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
@@ -96,13 +97,13 @@ async def _callers(context: GatewayContext, tokens: Tokens) -> list[Caller]:
         Caller("anonymous", None, None, False),
         Caller("sender-AL", tokens.sender("AL"), "sender", True),
         Caller("sender-RS", tokens.sender("RS"), "sender", False),
-        Caller("operator-regional", tokens.operator, "operator", True),
+        Caller("operator-regional", tokens.operator, "operator", True, regional=True),
         Caller("operator-AL", issue("operator", ("AL",)), "operator", True),
         Caller("operator-RS", issue("operator", ("RS", "ME")), "operator", False),
-        Caller("approver-regional", tokens.approver, "approver", True),
+        Caller("approver-regional", tokens.approver, "approver", True, regional=True),
         Caller("approver-BA", issue("approver", ("BA",)), "approver", False),
-        Caller("auditor", tokens.auditor, "auditor", True),
-        Caller("admin", tokens.admin, "admin", True),
+        Caller("auditor", tokens.auditor, "auditor", True, regional=True),
+        Caller("admin", tokens.admin, "admin", True, regional=True),
     ]
 
 
@@ -160,6 +161,9 @@ async def test_role_and_scope_matrix(
             if caller.role not in policy.roles:
                 assert response.status_code == 403, where
                 assert code == "forbidden", where
+                continue
+            if policy.scope == "regional" and not caller.regional:
+                assert response.status_code == 403, where
                 continue
             assert code not in ("unauthenticated", "forbidden"), where
             if policy.scope in ("message", "delivery"):
