@@ -9,6 +9,7 @@ facts and party lists some rule refers to are converted at all.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ class _Vocabulary:
     sender_fields: frozenset[str] | None
     destination_fields: frozenset[str] | None
     party_names: frozenset[str] | None
-    unconfirmed_names: frozenset[str]
+    unconfirmed_names: frozenset[str] | None
 
     @classmethod
     def of(cls, rules: list[Rule]) -> _Vocabulary:
@@ -63,8 +64,15 @@ class _Vocabulary:
             sender_fields=union_references(r.references["sender"] for r in rules),
             destination_fields=union_references(r.references["destination"] for r in rules),
             party_names=None if parties is None else (parties - {UNCONFIRMED}) | unconfirmed,
-            unconfirmed_names=unconfirmed,
+            # A rule using ``parties`` (or ``parties.unconfirmed``) whole needs every list.
+            unconfirmed_names=None
+            if parties is None or _uses_unconfirmed_whole(rules)
+            else unconfirmed,
         )
+
+
+def _uses_unconfirmed_whole(rules: list[Rule]) -> bool:
+    return any(re.search(r"\bparties\s*\.\s*unconfirmed\b(?!\s*\.)", r.expression) for r in rules)
 
 
 @dataclass

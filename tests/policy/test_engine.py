@@ -219,3 +219,13 @@ def test_threads_deciding_at_once_get_the_answers_of_one_thread(engine: PolicyEn
     with ThreadPoolExecutor(max_workers=8) as pool:
         got = list(pool.map(lambda i: decide(engine, messages[i], "pcc_see").outcome, work))
     assert got == [expected[i] for i in work]
+
+
+def test_party_lists_used_whole_are_complete(mappings_copy: Path) -> None:
+    """A rule that reads parties.unconfirmed as a whole gets every instrument's list."""
+    edit_yaml(
+        mappings_copy / "pcc_see" / "rules.yaml",
+        _first_rule({"expression": "'interpol_members' in parties.unconfirmed"}),
+    )
+    decision = decide(PolicyEngine.load(mappings_copy), build(AL_PCC), "pcc_see")
+    assert "pcc_see.party_sender" not in [f.rule for f in decision.findings]
