@@ -174,3 +174,26 @@ def test_cli_verify_exits_0_when_intact_and_1_at_the_broken_entry(
     broken = run(audit_cmd.register, ["audit", "verify"], monkeypatch, db_url=db_url)
     assert broken.exit_code == 1
     assert f"seq {seqs[1]}" in broken.output
+
+
+def test_the_installed_command_exits_1_on_a_broken_chain(store: Store, db_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    seqs = write_entries(store, 3)
+    command = Path(sys.executable).parent / "marri-gateway"
+    env = {**os.environ, "MARRI_DATABASE_URL": db_url}
+    intact = subprocess.run(
+        [str(command), "audit", "verify"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert intact.returncode == 0, intact.stderr
+    store.write_sync(
+        lambda conn: conn.execute(delete(audit_entries).where(audit_entries.c.seq == seqs[-1]))
+    )
+    broken = subprocess.run(
+        [str(command), "audit", "verify"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert broken.returncode == 1
+    assert "BROKEN" in broken.stderr
