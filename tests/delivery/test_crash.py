@@ -83,7 +83,8 @@ class Ledger:
 
     expected_keys: set[str] = field(default_factory=set)
     accepted: set[str] = field(default_factory=set)
-    resends: int = 0
+    retries: int = 0  # posts that got no usable answer (server down, 429/5xx) and were repeated
+    replayed: int = 0  # answered 200: already stored by an earlier post whose answer was lost
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -128,7 +129,8 @@ def client_loop(
                     with ledger.lock:
                         ledger.accepted.add(message_id)
                         ledger.expected_keys |= queued
-                        ledger.resends += tries - 1
+                        ledger.retries += tries - 1
+                        ledger.replayed += answer.status_code == 200
                     break
                 if answer.status_code in (429, 500, 503):
                     time.sleep(0.1)
@@ -290,7 +292,8 @@ def test_nothing_is_lost_when_processes_are_killed(
         "lost": len(lost),
         "unexpected": len(unexpected),
         "duplicates_absorbed": duplicates,
-        "client_resends": ledger.resends,
+        "client_retries": ledger.retries,
+        "replayed_answers": ledger.replayed,
         "kills": kills,
         "failed": failed,
         "load_s": round(loaded - began, 1),
