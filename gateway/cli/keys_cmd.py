@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 import typer
@@ -10,7 +11,12 @@ from gateway.cli._common import EXIT_INVALID, err, out, settings
 from gateway.config import Settings
 from gateway.context import load_keyring
 from gateway.security.audit import append_audit
-from gateway.security.keys import SEALED_COLUMNS, reencrypt_batch, rows_per_key
+from gateway.security.keys import (
+    REFRESH_INTERVAL_S,
+    SEALED_COLUMNS,
+    reencrypt_batch,
+    rows_per_key,
+)
 from gateway.store.crypto import Keyring, save_keyring
 from gateway.store.engine import Store
 
@@ -75,6 +81,17 @@ def keys_rotate(
     print_only: bool = typer.Option(
         False, help="print the new keyring (for MARRI_KEYS_JSON) and change nothing"
     ),
+    reencrypt: bool = typer.Option(
+        True,
+        help="re-encrypt every row now; --no-reencrypt only adds the new active key (restart "
+        "processes that do not re-read the key file, then run 'keys reencrypt')",
+    ),
+    settle_s: float = typer.Option(
+        2 * REFRESH_INTERVAL_S,
+        min=0,
+        help="seconds to wait after saving the key file, so that running processes load the "
+        "new key before any row is sealed with it",
+    ),
 ) -> None:
     """Make a new active key, save it, and re-encrypt every body and payload under it."""
     current = settings()
@@ -83,11 +100,18 @@ def keys_rotate(
         print(rotated.to_json(), end="")
         return
     _require_key_file(current)
-    # The key file changes first: running processes reload it and can read new rows at once.
+    # The key file changes first; running processes re-read it within REFRESH_INTERVAL_S, and
+    # only then are rows moved to the new key, so no reader meets a key it does not have.
     save_keyring(rotated, current.key_file)
     store = Store(current.database_url)
     try:
         _audit(store, "keys.rotated", {"active": rotated.active_id})
+        if not reencrypt:
+            out.print(f"[green]active key is now {rotated.active_id}[/green]; rows not moved yet")
+            return
+        if settle_s:
+            out.print(f"waiting {settle_s:g} s for running processes to load the new key ...")
+            time.sleep(settle_s)
         moved = reencrypt_all(store, rotated, batch=batch)
         _audit(store, "keys.reencrypted", {"active": rotated.active_id, "rows": moved})
     finally:

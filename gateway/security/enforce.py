@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from sqlalchemy import Connection, select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.api.deps import authenticate, get_context
 from gateway.api.errors import ApiError
@@ -94,8 +95,7 @@ async def _certificate_identity(request: Request) -> Identity | None:
 async def authorize(request: Request) -> Identity | None:
     """The app-wide dependency: None for public routes, else the admitted caller.
 
-    Also the cheap per-request upkeep: the token's last use (written at most once a minute,
-    in the background) and a re-read of the key file after a rotation."""
+    Also notes the token's last use (written at most once a minute, in the background)."""
     policy = route_policy(request)
     if policy.public:
         return None
@@ -112,10 +112,24 @@ async def authorize(request: Request) -> Identity | None:
             headers={"Retry-After": retry_after_header(wait_s)},
         )
     state.last_use.note(identity.token_id)
-    state.keyring_refresher.maybe_refresh()
     await _check_scope(request, policy, identity)
     request.state.identity = identity
     return identity
+
+
+class KeyringRefreshMiddleware:
+    """Every request (health probes included, so an idle process notices too) gives the key
+    file a look, at most once per refresh interval; the shared keyring is updated in place for
+    intake, the in-process worker and the console alike."""
+
+    def __init__(self, app: ASGIApp, refresher: KeyringRefresher) -> None:
+        self.app = app
+        self.refresher = refresher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.refresher.maybe_refresh()
+        await self.app(scope, receive, send)
 
 
 def install_security(app: FastAPI) -> None:
@@ -128,5 +142,6 @@ def install_security(app: FastAPI) -> None:
     app.state.last_use = LastUseRecorder(context.store.write)
     key_file = settings.key_file if settings.keys_json is None else None
     app.state.keyring_refresher = KeyringRefresher(context.keyring, key_file)
+    app.add_middleware(KeyringRefreshMiddleware, refresher=app.state.keyring_refresher)
     app.add_middleware(RequestTimeoutMiddleware, timeout_s=settings.request_timeout_s)
     context.store.write_sync(lambda conn: record_rule_packs(conn, context.engine))

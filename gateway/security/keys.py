@@ -7,13 +7,15 @@ the keyring, so readers that have not yet re-read it keep working; ``retire`` re
 when no row needs it any more.
 
 Running processes pick a changed key file up by themselves (``KeyringRefresher``: one ``stat``
-every few seconds, the keyring updated in place). Keys given in ``MARRI_KEYS_JSON`` cannot be
+every few seconds, the keyring updated in place); ``keys rotate`` waits for that before it
+seals any row with the new key. Keys given in ``MARRI_KEYS_JSON`` cannot be
 rewritten by the command line: ``keys rotate`` prints the new keyring to deploy, and
 ``keys reencrypt`` runs once every process has it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Connection, Table, func, select, update
 
-from gateway.store.crypto import Keyring, message_aad, payload_aad
+from gateway.store.crypto import Keyring, KeyringError, message_aad, payload_aad
 from gateway.store.tables import deliveries, messages
 
 
@@ -84,10 +86,18 @@ def rows_per_key(conn: Connection) -> dict[str, int]:
     return counts
 
 
+log = logging.getLogger("gateway.security.keys")
+
+# How often a running process looks at the key file; ``keys rotate`` waits twice this long.
+REFRESH_INTERVAL_S = 5.0
+
+
 class KeyringRefresher:
     """Re-reads the key file when it changes and updates a live keyring in place."""
 
-    def __init__(self, keyring: Keyring, path: Path | None, *, every_s: float = 5.0) -> None:
+    def __init__(
+        self, keyring: Keyring, path: Path | None, *, every_s: float = REFRESH_INTERVAL_S
+    ) -> None:
         self.keyring = keyring
         self.path = path
         self.every_s = every_s
@@ -111,7 +121,12 @@ class KeyringRefresher:
         mtime = self._stat()
         if mtime is None or mtime == self._mtime:
             return False
-        fresh = Keyring.from_json(self.path.read_text(encoding="utf-8"))
+        try:
+            fresh = Keyring.from_json(self.path.read_text(encoding="utf-8"))
+        except (OSError, KeyringError):
+            # Half-written or broken: keep serving with the keys we have and look again later.
+            log.warning("the key file could not be read; keeping the loaded keyring")
+            return False
         # Add before switching, so that no reader ever sees an active id without its key.
         self.keyring.keys.update(fresh.keys)
         self.keyring.active_id = fresh.active_id

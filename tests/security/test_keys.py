@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_rotate_reencrypts_every_row_and_retire_removes_the_old_key(
     # Small batches, so the loop over several transactions is what moves the rows.
     result = run(
         keys_cmd.register,
-        ["keys", "rotate", "--batch", "3"],
+        ["keys", "rotate", "--batch", "3", "--settle-s", "0"],
         monkeypatch,
         db_url=db_url,
         key_file=key_file,
@@ -125,8 +126,6 @@ def test_a_running_process_picks_up_the_rotated_key_file(tmp_path: Path) -> None
     assert not refresher.maybe_refresh()
     rotated = live.with_new_active_key()
     key_file.write_text(rotated.to_json())
-    import os
-
     os.utime(key_file, ns=(1, 10**18))  # a visibly different modification time
     assert refresher.maybe_refresh()
     assert live.active_id == rotated.active_id
@@ -134,3 +133,17 @@ def test_a_running_process_picks_up_the_rotated_key_file(tmp_path: Path) -> None
     key_id, blob = live.encrypt(b"x", aad=b"a")
     assert key_id == rotated.active_id
     assert rotated.decrypt(key_id, blob, aad=b"a") == b"x"
+
+
+def test_a_broken_key_file_keeps_the_loaded_keyring(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys.json"
+    live = load_or_create_keyring(key_file)
+    before = dict(live.keys)
+    refresher = KeyringRefresher(live, key_file, every_s=0.0)
+    key_file.write_text('{"active": "half-writ')
+    os.utime(key_file, ns=(1, 2 * 10**18))
+    assert not refresher.maybe_refresh()
+    assert live.keys == before
+    key_file.write_text(live.with_new_active_key().to_json())
+    os.utime(key_file, ns=(1, 3 * 10**18))
+    assert refresher.maybe_refresh()  # the next good file is taken
