@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from gateway.store.crypto import load_or_create_keyring
 from gateway.store.engine import Store
-from gateway.store.tables import deliveries
+from gateway.store.tables import attempts, deliveries
 from simulators import Fault, SimulatorSet, start_simulators
 from tests.api.gateway_process import BIN, GatewayProcess, free_port
 from tests.conftest import example_paths, issue_tokens
@@ -281,6 +281,13 @@ def test_nothing_is_lost_when_processes_are_killed(
             select(func.count()).select_from(deliveries).where(deliveries.c.state == "failed")
         ).scalar_one()
     )
+    by_worker = store.read_sync(
+        lambda conn: dict(
+            conn.execute(
+                select(attempts.c.worker_id, func.count()).group_by(attempts.c.worker_id)
+            ).all()
+        )
+    )
     store.close()
     lost = ledger.expected_keys - set(arrived)
     unexpected = set(arrived) - ledger.expected_keys
@@ -304,6 +311,9 @@ def test_nothing_is_lost_when_processes_are_killed(
     assert lost == set()
     assert unexpected == set()
     assert failed == 0
+    # The API process's own worker (serve) took part beside the standalone workers.
+    assert any(not worker.startswith("crash-w") for worker in by_worker)
+    assert all(by_worker.get(f"crash-w{n}", 0) > 0 for n in range(WORKERS))
     # One inbox entry per key; the same bytes never arrived under a second key.
     assert all(len(entries) == 1 for entries in arrived.values())
     bodies = [entries[0].body for entries in arrived.values()]
