@@ -147,3 +147,22 @@ def test_a_broken_key_file_keeps_the_loaded_keyring(tmp_path: Path) -> None:
     key_file.write_text(live.with_new_active_key().to_json())
     os.utime(key_file, ns=(1, 3 * 10**18))
     assert refresher.maybe_refresh()  # the next good file is taken
+
+
+def test_rotate_without_reencrypt_only_adds_the_new_active_key(
+    store: Store, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "keys.json"
+    old = load_or_create_keyring(key_file)
+    store_message(store, old)
+    result = run(
+        keys_cmd.register,
+        ["keys", "rotate", "--no-reencrypt"],
+        monkeypatch,
+        db_url=db_url,
+        key_file=key_file,
+    )
+    assert result.exit_code == 0, result.output
+    rotated = Keyring.from_json(key_file.read_text())
+    assert rotated.active_id != old.active_id
+    assert store.read_sync(rows_per_key) == {old.active_id: 2}
