@@ -149,9 +149,29 @@ def record_channel_result(
     policy: BreakerPolicy,
     now: datetime,
 ) -> ChannelGate:
-    """Apply one attempt's result to the channel's breaker inside the caller's transaction."""
+    """Apply one attempt's result to the channel's breaker inside the caller's transaction.
+
+    A success on a healthy channel (the hot path) touches no row: the conditional UPDATE
+    matches nothing, so concurrent workers do not queue on the channel's row lock.
+    """
+    if success:
+        conn.execute(
+            update(channel_states)
+            .where(
+                channel_states.c.channel == channel,
+                (channel_states.c.breaker_state != BreakerState.CLOSED.value)
+                | (channel_states.c.consecutive_failures != 0),
+            )
+            .values(
+                breaker_state=BreakerState.CLOSED.value,
+                consecutive_failures=0,
+                open_until=None,
+                updated_at=now,
+            )
+        )
+        return after_success(ChannelGate(channel))
     gate = load_gate(conn, channel, now, lock=True)
-    changed = after_success(gate) if success else after_failure(gate, policy, now)
+    changed = after_failure(gate, policy, now)
     if changed != gate:
         save_gate(conn, changed, now)
     return changed
