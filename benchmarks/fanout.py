@@ -142,19 +142,18 @@ def run(
         # so the measurement begins with warm code paths and an empty queue.
         warm, _, _ = asyncio.run(offer(f"{base}/v1/messages", template, token, rate, 0.2))
         wait_complete(store, list(warm), timeout_s=10.0)
+        # First at a tenth of the rate: the pipeline's own latency, without the queueing a
+        # saturated machine adds. Then the offered rate itself.
+        slow, _, _ = asyncio.run(
+            offer(f"{base}/v1/messages", template, token, rate / 10, max(2.0, seconds / 2))
+        )
+        slow_complete, slow_gave_up = wait_complete(store, list(slow), timeout_s=10.0)
         sent, accept_ms, refused = asyncio.run(
             offer(f"{base}/v1/messages", template, token, rate, seconds)
         )
         if not sent:
             raise RuntimeError(f"no message was accepted ({refused} refused)")
         complete, gave_up_at = wait_complete(store, list(sent), timeout_s=drain_timeout_s)
-        # The same at a tenth of the rate, once the queue is empty again: the pipeline's own
-        # latency, without the queueing a saturated machine adds.
-        wait_complete(store, list(sent), timeout_s=drain_timeout_s)
-        slow, _, _ = asyncio.run(
-            offer(f"{base}/v1/messages", template, token, rate / 10, max(2.0, seconds / 2))
-        )
-        slow_complete, slow_gave_up = wait_complete(store, list(slow), timeout_s=10.0)
     finally:
         store.close()
     rss = api.peak_rss_mb()
