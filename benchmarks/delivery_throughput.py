@@ -4,8 +4,9 @@
    the backlog.
 2. Bare: every queued delivery's stored payload is decrypted and posted straight to its channel's
    simulator with the channel adapter's own ``send`` (the same httpx transport the worker uses),
-   with ``concurrency`` requests in flight per channel. Keys get a ``:bare`` suffix so that the
-   simulators treat them as new deliveries, not as repeats.
+   with ``concurrency`` requests in flight per channel, once before and once after the worker
+   run (their mean is the baseline). Keys get a suffix so that the simulators treat them as new
+   deliveries, not as repeats.
 3. Worker: one ``DeliveryWorker`` (same concurrency per channel) drains the same backlog; the
    time runs from its start to the moment the last delivery is recorded as delivered.
 
@@ -71,8 +72,8 @@ async def load_backlog(context: Any, messages: int) -> int:
     return count
 
 
-async def bare_transport(context: Any, urls: dict[str, str], concurrency: int) -> float:
-    """Post every queued payload straight to its simulator; seconds taken."""
+def stored_work(context: Any) -> list[tuple[str, Payload, str]]:
+    """(channel, payload, idempotency key) of every queued delivery, decrypted once."""
     rows = context.store.read_sync(
         lambda conn: conn.execute(select(deliveries).where(deliveries.c.state == "queued")).all()
     )
@@ -83,13 +84,20 @@ async def bare_transport(context: Any, urls: dict[str, str], concurrency: int) -
         )
         headers = json.loads(row.payload_headers_json or "{}")
         payload = Payload(body, row.content_type, row.product, row.recipient, headers)
-        work.append((row.channel, payload, row.idempotency_key + ":bare"))
+        work.append((row.channel, payload, row.idempotency_key))
+    return work
+
+
+async def bare_transport(
+    context: Any, urls: dict[str, str], concurrency: int, work: list[Any], tag: str
+) -> float:
+    """Post every stored payload straight to its simulator; seconds taken."""
     limits = {name: asyncio.Semaphore(concurrency) for name in CHANNELS}
 
     async def one(channel: str, payload: Payload, key: str) -> None:
         async with limits[channel]:
             await context.registry.get(channel).send(
-                payload, SendContext(url=urls[channel], idempotency_key=key)
+                payload, SendContext(url=urls[channel], idempotency_key=f"{key}:{tag}")
             )
 
     began = time.perf_counter()
@@ -133,8 +141,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         context = build_context(settings)
         try:
             backlog = await load_backlog(context, args.messages)
-            bare_s = await bare_transport(context, dict(urls), args.concurrency)
+            work = stored_work(context)
+            # Bare runs before and after the worker, so drifting machine load hits both sides.
+            before_s = await bare_transport(context, dict(urls), args.concurrency, work, "bare1")
             worker_s = await worker_drain(context, settings, args.concurrency, backlog)
+            after_s = await bare_transport(context, dict(urls), args.concurrency, work, "bare2")
+            bare_s = (before_s + after_s) / 2
         finally:
             context.close()
     return {
@@ -143,6 +155,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "deliveries": backlog,
         "concurrency_per_channel": args.concurrency,
         "bare_per_s": round(backlog / bare_s, 1),
+        "bare_before_after_per_s": [round(backlog / before_s, 1), round(backlog / after_s, 1)],
         "worker_per_s": round(backlog / worker_s, 1),
         "worker_over_bare": round(bare_s / worker_s, 3),
     }
