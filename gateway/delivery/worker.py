@@ -150,8 +150,9 @@ class DeliveryWorker:
         log.info("delivery worker %s started: %s", self.worker_id, sorted(self._channels))
         try:
             while not self._stopping.is_set():
-                claimed = await self._claim_safely()
-                if claimed:
+                # Cleared before claiming, so a slot freed meanwhile wakes the wait below.
+                self._wake.clear()
+                if await self._claim_safely():
                     continue
                 await self._wait(self.settings.worker_poll_interval_s)
         finally:
@@ -173,7 +174,7 @@ class DeliveryWorker:
             await asyncio.wait(list(self._tasks))
 
     async def _wait(self, timeout_s: float) -> None:
-        self._wake.clear()
+        """Until a slot frees, ``stop()`` is called, or ``timeout_s`` passes."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_s):
                 await self._wake.wait()
@@ -181,7 +182,6 @@ class DeliveryWorker:
     async def _claim_safely(self) -> int:
         wants = {c.name: c.limit - c.in_flight for c in self._channels.values()}
         if not any(n > 0 for n in wants.values()):
-            await self._wait(self.settings.worker_poll_interval_s)
             return 0
         try:
             ready = await self.store.read(
@@ -204,7 +204,7 @@ class DeliveryWorker:
         except Exception as exc:
             self.stats.store_errors += 1
             log.warning("claim failed (%s); retrying after a pause", type(exc).__name__)
-            await self._wait(max(1.0, self.settings.worker_poll_interval_s))
+            await asyncio.sleep(max(1.0, self.settings.worker_poll_interval_s))
             return 0
         for item in claimed:
             channel = self._channels[item.channel]
