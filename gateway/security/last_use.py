@@ -7,12 +7,15 @@ authentication never waits on a database write.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Connection
 
 from gateway.security.tokens import touch_token
+
+log = logging.getLogger("gateway.security")
 
 Writer = Callable[[Callable[[Connection], None]], Awaitable[None]]
 
@@ -35,8 +38,14 @@ class LastUseRecorder:
         self._written_at[token_id] = now
         task = asyncio.ensure_future(self._write(lambda conn: touch_token(conn, token_id)))
         self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        task.add_done_callback(self._finished)
         return True
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Best effort: the next request after the interval tries again.
+            log.warning("could not record a token's last use: %s", type(task.exception()).__name__)
 
     async def drain(self) -> None:
         """Wait for scheduled writes (shutdown and tests)."""

@@ -48,7 +48,7 @@ STAFF: tuple[Role, ...] = ("operator", "approver", "auditor", "admin")
 OPERATORS: tuple[Role, ...] = ("operator", "admin")
 AUDITORS: tuple[Role, ...] = ("auditor", "admin")
 
-# (method, path template) → policy. Keep sorted by path; one line per endpoint.
+# (method, path template) → policy, grouped by path; one line per endpoint.
 ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -78,7 +78,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
 PUBLIC_DOC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
 # Path prefixes served by a mounted application that does its own sign-in (the console).
-SELF_AUTHENTICATING_MOUNTS = frozenset({"/console", "/static"})
+SELF_AUTHENTICATING_MOUNTS = frozenset({"/console"})
 
 
 def policy_for(method: str, path_template: str) -> RoutePolicy | None:
