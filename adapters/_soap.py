@@ -15,7 +15,7 @@ exceptions become ours::
     SOAP Fault, faultcode Server[.*] ............. TransientError
     other fault codes (VersionMismatch, ...) ..... PermanentError
     408 / 429 / 502-504 whatever the body ........ TransientError (+ Retry-After)
-    2xx reply zeep cannot read ................... OutcomeUnknown
+    2xx reply zeep cannot read (any shape) ....... OutcomeUnknown
     non-2xx reply that is no fault ............... by HTTP status (see adapters/_http.py)
 
 Fault strings are never copied into our errors: destinations may echo personal data in them.
@@ -137,7 +137,9 @@ def translate_zeep_errors(channel: str, status: int, headers: httpx.Headers) -> 
             raise by_status from exc
         code = str(exc.code).rsplit(":", 1)[-1]
         raise error_class(f"{channel}: SOAP fault {code}", http_status=status) from exc
-    except (TransportError, ZeepError, etree.LxmlError, XmlError) as exc:
+    except (TransportError, ZeepError, etree.LxmlError, XmlError, LookupError, TypeError) as exc:
+        # zeep also fails with IndexError/KeyError/TypeError on well-formed replies of an
+        # unexpected shape (an empty Body, say): unreadable all the same.
         by_status = classify_status(channel, status, headers)
         if by_status is None:
             raise OutcomeUnknown(

@@ -163,17 +163,10 @@ fragments = st.sampled_from(
 async def test_fuzzed_replies_end_as_errors_or_receipts(
     channel: str, parts: list[str], text: str, status: int, registry: Any, hostile: HostileServer
 ) -> None:
-    # Always one element in the Body: an empty Body is the known defect below.
     body = _soap("<r>" + "".join(parts) + text + "</r>").encode("utf-8", errors="replace")
     await _send(registry.get(channel), hostile, body, status)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="zeep raises IndexError on a 2xx SOAP reply whose Body has no element; "
-    "adapters/_soap.py does not translate it into OutcomeUnknown",
-)
 @pytest.mark.parametrize("channel", ["europol", "selec"])
 async def test_an_empty_soap_body_is_an_unknown_outcome(
     channel: str, registry: Any, hostile: HostileServer
