@@ -7,11 +7,15 @@ A message is purged at the earlier of
 - ``retention_after_delivery_days`` after its last delivery reached a final state.
 
 Purging keeps ids, hashes, sizes, decisions and the audit log, so what was sent where stays
-provable; it sets ``purged_at`` and writes one audit entry per message.
+provable; it sets ``purged_at`` and writes one audit entry per message. ``marri-gateway purge``
+runs it once; an API process also runs it hourly (``RetentionScheduler``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -25,6 +29,8 @@ from gateway.store.tables import deliveries, messages, utcnow
 
 if TYPE_CHECKING:
     from gateway.store.engine import Store
+
+log = logging.getLogger("gateway.retention")
 
 FINAL_STATES = (
     DeliveryState.BLOCKED.value,
@@ -156,3 +162,39 @@ def purge_due(
                 continue
             result.purged.append(message_id)
             result.cancelled_deliveries += cancelled
+
+
+class RetentionScheduler:
+    """Runs ``purge_due`` in a thread at most every ``every_s``, started by request traffic
+    (health probes included), one run at a time per process; the first run comes one interval
+    after start. Several replicas purging at once is harmless: a message already purged is
+    skipped."""
+
+    def __init__(self, store: Store, *, days: int, every_s: float = 3600.0) -> None:
+        self.store = store
+        self.days = days
+        self.every_s = every_s
+        self.next_run = time.monotonic() + every_s
+        self.running: asyncio.Future[PurgeResult] | None = None
+        self.last_result: PurgeResult | None = None
+
+    def maybe_start(self) -> bool:
+        now = time.monotonic()
+        if now < self.next_run or (self.running is not None and not self.running.done()):
+            return False
+        self.next_run = now + self.every_s
+        loop = asyncio.get_running_loop()
+        self.running = loop.run_in_executor(None, partial(purge_due, self.store, days=self.days))
+        self.running.add_done_callback(self._finished)
+        return True
+
+    def _finished(self, future: asyncio.Future[PurgeResult]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.warning("retention purge failed: %s", type(error).__name__)
+            return
+        self.last_result = future.result()
+        if self.last_result.purged:
+            log.info("retention purge erased %d message(s)", len(self.last_result.purged))

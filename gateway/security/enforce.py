@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.api.deps import authenticate, get_context
 from gateway.api.errors import ApiError
 from gateway.api.limits import RateLimiter, RequestTimeoutMiddleware, retry_after_header
+from gateway.retention import RetentionScheduler
 from gateway.security.identity import Identity
 from gateway.security.keys import KeyringRefresher
 from gateway.security.last_use import LastUseRecorder
@@ -117,18 +118,23 @@ async def authorize(request: Request) -> Identity | None:
     return identity
 
 
-class KeyringRefreshMiddleware:
-    """Every request (health probes included, so an idle process notices too) gives the key
-    file a look, at most once per refresh interval; the shared keyring is updated in place for
-    intake, the in-process worker and the console alike."""
+class UpkeepMiddleware:
+    """Cheap periodic chores driven by request traffic (health probes included, so an idle
+    process does them too): a look at the key file at most every few seconds, the shared
+    keyring updated in place for intake, the in-process worker and the console alike; and the
+    retention purge, started in a thread about once an hour."""
 
-    def __init__(self, app: ASGIApp, refresher: KeyringRefresher) -> None:
+    def __init__(
+        self, app: ASGIApp, refresher: KeyringRefresher, retention: RetentionScheduler
+    ) -> None:
         self.app = app
         self.refresher = refresher
+        self.retention = retention
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             self.refresher.maybe_refresh()
+            self.retention.maybe_start()
         await self.app(scope, receive, send)
 
 
@@ -142,6 +148,13 @@ def install_security(app: FastAPI) -> None:
     app.state.last_use = LastUseRecorder(context.store.write)
     key_file = settings.key_file if settings.keys_json is None else None
     app.state.keyring_refresher = KeyringRefresher(context.keyring, key_file)
-    app.add_middleware(KeyringRefreshMiddleware, refresher=app.state.keyring_refresher)
+    app.state.retention = RetentionScheduler(
+        context.store, days=settings.retention_after_delivery_days
+    )
+    app.add_middleware(
+        UpkeepMiddleware,
+        refresher=app.state.keyring_refresher,
+        retention=app.state.retention,
+    )
     app.add_middleware(RequestTimeoutMiddleware, timeout_s=settings.request_timeout_s)
     context.store.write_sync(lambda conn: record_rule_packs(conn, context.engine))

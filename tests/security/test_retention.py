@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.cli import security_cmd
+from gateway.context import GatewayContext
 from gateway.retention import purge_due
 from gateway.security.audit import verify_chain
 from gateway.store.crypto import Keyring
@@ -117,3 +118,26 @@ def test_cli_purge_counts_then_purges(
     done = run(security_cmd.register, ["purge"], monkeypatch, db_url=db_url)
     assert done.exit_code == 0, done.output
     assert message_row(store, item.id).purged_at is not None
+
+
+async def test_a_running_gateway_purges_on_its_own_schedule(context: GatewayContext) -> None:
+    import httpx
+
+    from gateway.api.app import create_app
+
+    app = create_app(context)
+    scheduler = app.state.retention
+    item = store_message(context.store, context.keyring, retention_until=date(2002, 1, 1))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        assert (await http.get("/healthz")).status_code == 200
+        assert scheduler.running is None  # the first run waits one interval
+        scheduler.next_run = 0.0
+        assert (await http.get("/healthz")).status_code == 200
+        first = scheduler.running
+        assert first is not None
+        result = await first
+        assert (await http.get("/healthz")).status_code == 200
+        assert scheduler.running is first  # not started again before the next interval
+    assert result.purged == [item.id]
+    assert message_row(context.store, item.id).purged_at is not None
