@@ -40,7 +40,8 @@ from gateway.delivery.claim import (
 from gateway.delivery.classify import Outcome, Verdict, classify_result
 from gateway.delivery.record import AttemptRecord, record_attempt
 from gateway.delivery.schedule import Step, next_step
-from gateway.store.crypto import Keyring, payload_aad
+from gateway.security.keys import KeyringRefresher
+from gateway.store.crypto import Keyring, KeyringError, payload_aad
 from gateway.store.engine import Store
 from gateway.store.states import DeliveryState
 from gateway.store.tables import utcnow
@@ -132,6 +133,10 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._pending: list[_PendingRecord] = []
         self._flush_lock = asyncio.Lock()
+        # A rotated key file is picked up while running (payloads sealed with a new key).
+        self._keys = KeyringRefresher(
+            keyring, settings.key_file if settings.keys_json is None else None
+        )
 
     # -- running --------------------------------------------------------------------------
 
@@ -248,9 +253,16 @@ class DeliveryWorker:
     def _payload(self, item: ClaimedDelivery) -> Payload:
         if item.payload_ciphertext is None or item.payload_key_id is None:
             raise LookupError("delivery has no stored payload")
-        body = self.keyring.decrypt(
-            item.payload_key_id, item.payload_ciphertext, aad=payload_aad(item.id)
-        )
+        self._keys.maybe_refresh()
+        try:
+            body = self.keyring.decrypt(
+                item.payload_key_id, item.payload_ciphertext, aad=payload_aad(item.id)
+            )
+        except KeyringError:
+            self._keys.maybe_refresh(force=True)
+            body = self.keyring.decrypt(
+                item.payload_key_id, item.payload_ciphertext, aad=payload_aad(item.id)
+            )
         headers = json.loads(item.payload_headers_json) if item.payload_headers_json else {}
         return Payload(
             body=body,

@@ -486,3 +486,22 @@ async def test_delivery_past_its_deadline_is_dead_lettered_without_sending(
     assert (row.state, row.last_error_class) == ("failed", "DeadlinePassed")
     assert "stopped: deadline" in row.last_error
     assert log.arrivals == []
+
+
+async def test_worker_picks_up_a_rotated_key_file(
+    db_url: str, tmp_path: Path, store: Store
+) -> None:
+    from gateway.store.crypto import load_or_create_keyring, save_keyring
+
+    adapter = JsonChannelAdapter("alpha")
+    with simulator(adapter) as (sim, server, _):
+        settings = worker_settings(db_url, tmp_path, {"alpha": channel_settings(server.url)})
+        loaded = load_or_create_keyring(settings.key_file)
+        worker = make_worker(store, loaded, settings, {"alpha": adapter})
+        rotated = loaded.with_new_active_key()
+        save_keyring(rotated, settings.key_file)
+        delivery_id = add_delivery(store, rotated, channel="alpha")
+        await worker.run_once()
+        await adapter.aclose()
+    assert delivery_row(store, delivery_id).state == "delivered"
+    assert len(sim.inbox()) == 1
