@@ -103,7 +103,11 @@ async def _post_all(
             async def one_lane() -> None:
                 while queue:
                     body, headers = queue.pop()
-                    reply = await client.post(urls[channel], content=body, headers=headers)
+                    try:
+                        reply = await client.post(urls[channel], content=body, headers=headers)
+                    except httpx.HTTPError:
+                        statuses[0] += 1  # transport error, counted as status 0
+                        continue
                     statuses[reply.status_code] += 1
 
             await asyncio.gather(*(one_lane() for _ in range(in_flight)))
