@@ -1,4 +1,8 @@
-"""The ``marri-gateway`` command line: one module per command group, registered here."""
+"""The ``marri-gateway`` command line: one module per command group, registered here.
+
+Command modules import the heavy parts (adapters, policy, API, database) inside the commands,
+so that ``--help`` and quick commands start in a fraction of a second.
+"""
 
 from __future__ import annotations
 

@@ -14,13 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapters._scaffold.scaffold import ScaffoldError, class_name, scaffold
-from adapters.registry import AdapterRegistrationError, load_registry
 from gateway.cli._common import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, err, out, settings
-from gateway.intake import plan_deliveries
-from gateway.policy import PolicyEngine
-from gateway.schema import MessageInvalid, derive_facts, parse_message
-from gateway.schema.message import Destination
 
 adapters_app = typer.Typer(help="Destination channel adapters.", no_args_is_help=True)
 
@@ -30,6 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @adapters_app.command("list")
 def list_adapters() -> None:
     """Every registered adapter: profile, products, content type, where it comes from."""
+    from adapters.registry import AdapterRegistrationError, load_registry
+
     try:
         registry = load_registry(settings().mappings_dir)
     except AdapterRegistrationError as exc:
@@ -56,6 +52,8 @@ def new_adapter(
     ] = REPO_ROOT,
 ) -> None:
     """Scaffold a channel: adapter, JSON Schema, complete code table, rule pack, simulator, case."""
+    from adapters._scaffold.scaffold import ScaffoldError, class_name, scaffold
+
     try:
         written = scaffold(name, root)
     except ScaffoldError as exc:
@@ -84,6 +82,12 @@ def render(
     ] = None,
 ) -> None:
     """Print exactly what CHANNEL would receive for the message in FILE."""
+    from adapters.registry import load_registry
+    from gateway.intake import plan_deliveries
+    from gateway.policy import PolicyEngine
+    from gateway.schema import MessageInvalid, derive_facts, parse_message
+    from gateway.schema.message import Destination
+
     try:
         message = parse_message(file.read_bytes())
     except MessageInvalid as exc:

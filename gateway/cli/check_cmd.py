@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from adapters.registry import load_registry
+if TYPE_CHECKING:
+    from gateway.policy import PolicyEngine
+    from gateway.schema import Violation
+
 from gateway.cli._common import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, err, out, settings
-from gateway.intake import check_destinations, plan_deliveries
-from gateway.policy import PolicyEngine, check_report
-from gateway.policy.report import report_allows_delivery
-from gateway.schema import MessageInvalid, Violation, derive_facts, parse_message
 
 OUTCOME_STYLE = {"allow": "green", "redact": "yellow", "review": "magenta", "deny": "red"}
 
@@ -36,11 +35,18 @@ def _print_violations(violations: list[Violation], as_json: bool) -> None:
 
 
 def _engine() -> PolicyEngine:
+    from gateway.policy import PolicyEngine
+
     return PolicyEngine.load(settings().mappings_dir)
 
 
 def dry_run(raw: bytes) -> tuple[dict[str, Any] | None, list[Violation]]:
     """The check report for a message, or the violations that make it unusable."""
+    from adapters.registry import load_registry
+    from gateway.intake import check_destinations, plan_deliveries
+    from gateway.policy import PolicyEngine, check_report
+    from gateway.schema import MessageInvalid, derive_facts, parse_message
+
     try:
         message = parse_message(raw)
     except MessageInvalid as exc:
@@ -89,6 +95,8 @@ def check(
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Decide and render a message for every destination it names, storing nothing."""
+    from gateway.policy.report import report_allows_delivery
+
     report, violations = dry_run(file.read_bytes())
     if report is None:
         if not as_json:

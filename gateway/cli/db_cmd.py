@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from gateway.cli._common import out, settings
-from gateway.store.migrate import upgrade
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -15,6 +14,8 @@ def db_upgrade(
     url: str = typer.Option(None, help="database URL (default: MARRI_DATABASE_URL)"),
 ) -> None:
     """Apply every pending migration (safe to run again)."""
+    from gateway.store.migrate import upgrade
+
     target = url or settings().database_url
     upgrade(target)
     out.print("[green]database is at the latest schema[/green]")

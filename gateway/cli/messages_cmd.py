@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
+
+if TYPE_CHECKING:
+    from gateway.schema import Violation
 
 from gateway.cli._common import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, err, out
 from gateway.sandbox_tokens import sender_token_for
-from gateway.schema import MessageInvalid, Violation, parse_message
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -22,6 +24,8 @@ def print_violations(violations: list[Violation]) -> None:
 
 def validate(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
     """Check a canonical message against schema v1; violations are listed like the API's 422."""
+    from gateway.schema import MessageInvalid, parse_message
+
     try:
         message = parse_message(file.read_bytes())
     except MessageInvalid as exc:
@@ -41,6 +45,8 @@ def send(
     timeout: float = typer.Option(30.0, help="seconds to wait for the answer"),
 ) -> None:
     """POST a message to the gateway and print its answer."""
+    import httpx
+
     body = file.read_bytes()
     if token is None:
         try:

@@ -5,23 +5,27 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
-from sqlalchemy import Connection
 
-from gateway.api.app import create_app
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from gateway.security.tokens import IssuedToken
+
 from gateway.cli._common import out
 from gateway.config import Settings, get_settings
-from gateway.context import build_context
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
-from gateway.security.tokens import IssuedToken, issue_token
-from gateway.store.engine import Store
-from gateway.store.migrate import upgrade
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
     """Build the process context and serve until stopped."""
+    import uvicorn
+
+    from gateway.api.app import create_app
+    from gateway.context import build_context
+
     context = build_context(settings)
     app = create_app(context)
     try:
@@ -40,6 +44,9 @@ def serve(
 
 def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     """Create the sandbox's tokens once: a sender per MARRI participant, operator, approver."""
+    from gateway.security.tokens import issue_token
+    from gateway.store.engine import Store
+
     existing = load_sandbox_tokens()
     if existing:
         return existing
@@ -86,6 +93,8 @@ def sandbox(
     simulator_port_base: int = typer.Option(8100, help="first port for the channel simulators"),
 ) -> None:
     """Start the gateway on the embedded default with every channel's simulator (make run)."""
+    from gateway.store.migrate import upgrade
+
     Path("var").mkdir(exist_ok=True)
     channels_file = Path(os.environ.setdefault("MARRI_CHANNELS_FILE", "var/channels.json"))
     get_settings.cache_clear()
