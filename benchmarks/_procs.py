@@ -124,22 +124,37 @@ def process_group(log_dir: Path) -> Iterator[ProcessGroup]:
         group.stop_all()
 
 
+CHANNELS = ("europol", "interpol", "frontex", "selec", "pcc_see")
+
+
 def start_simulators(group: ProcessGroup, timeout_s: float = 30.0) -> dict[str, str]:
-    """Every channel's simulator in one separate process; returns channel → URL."""
-    process = group.start("simulators", [sys.executable, "-m", "simulators", "--all"])
+    """Each channel's simulator in its own process; returns channel → URL.
+
+    One process per channel rather than one for all: the simulators then do not share a GIL
+    (they would cap the direct-post baseline and the worker alike), and the first schema loads
+    of several channels cannot run at the same moment in one process, which lxml does not
+    survive (an ``XMLSchemaParseError`` "internal error" was seen with all five in one).
+    """
+    processes = {
+        channel: group.start(f"simulator-{channel}", [sys.executable, "-m", "simulators", channel])
+        for channel in CHANNELS
+    }
     deadline = time.monotonic() + timeout_s
     urls: dict[str, str] = {}
     while time.monotonic() < deadline:
-        if not process.alive():
-            raise RuntimeError(f"simulators exited: {process.tail()}")
-        for line in process.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[1].startswith("http://127.0.0.1:"):
-                urls[parts[0]] = parts[1]
-        if len(urls) >= 5:
+        for channel, process in processes.items():
+            if not process.alive():
+                raise RuntimeError(f"simulator {channel} exited: {process.tail()}")
+            if channel in urls:
+                continue
+            for line in process.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == channel and parts[1].startswith("http://"):
+                    urls[channel] = parts[1]
+        if len(urls) == len(CHANNELS):
             return urls
         time.sleep(0.1)
-    raise RuntimeError(f"simulators did not report their URLs: {process.tail()}")
+    raise RuntimeError(f"simulators did not report their URLs within {timeout_s:.0f} s")
 
 
 def gateway_command(*args: str) -> list[str]:
