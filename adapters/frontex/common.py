@@ -9,63 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
 from adapters._codes import CodeTable
+from adapters._tree import ElementFactory, ElementSpec
 
 PROFILE = "frontex-event-1.0"
 NAMESPACE = "urn:marri:gateway:frontex:1.0"
-_NSMAP: dict[Any, str] = {None: NAMESPACE}  # default namespace, no prefix
 _SOURCE_RANK = {"A": 0, "B": 1, "C": 2, "X": 3}
 
 Msg = Mapping[str, Any]
 
 
-class Node:
-    """An element to be: built as plain objects, then turned into lxml once, top-down.
-
-    Appending finished lxml subtrees moves every node once per ancestor (each element starts
-    in its own document); one top-down pass with ``SubElement`` touches each node once.
-    """
-
-    __slots__ = ("attrib", "children", "tag", "text")
-
-    def __init__(self, tag: str, children: tuple[Node | str, ...], attrib: dict[str, str]) -> None:
-        self.tag = f"{{{NAMESPACE}}}{tag}"
-        self.attrib = attrib
-        self.text: str | None = None
-        self.children: list[Node] = []
-        for child in children:
-            if isinstance(child, str):
-                self.text = child
-            else:
-                self.children.append(child)
-
-    def get(self, key: str) -> str | None:
-        return self.attrib.get(key)
-
-    def set(self, key: str, value: str) -> None:
-        self.attrib[key] = value
-
-    def build(self) -> etree._Element:
-        """The lxml tree of this node, declaring the profile's namespace at its root."""
-        root = etree.Element(self.tag, self.attrib, nsmap=_NSMAP)
-        root.text = self.text
-        _build_children(root, self)
-        return root
-
-
-def _build_children(parent: etree._Element, spec: Node) -> None:
-    for child in spec.children:
-        element = etree.SubElement(parent, child.tag, child.attrib)
-        element.text = child.text
-        if child.children:
-            _build_children(element, child)
-
-
-def node(tag: str, *children: Node | str, **attributes: str) -> Node:
-    """One element of the profile's namespace: text or child nodes, attributes."""
-    return Node(tag, children, attributes)
+Node = ElementSpec
+node = ElementFactory(NAMESPACE)
+optional = node.optional
 
 
 def confidence_level(evaluation: Mapping[str, str] | None) -> str:
@@ -142,9 +98,3 @@ def country_code(codes: CodeTable, code: str) -> str:
 def decimal(value: float) -> str:
     """Coordinates as xs:decimal text, without float noise or trailing zeros."""
     return format(value, ".6f").rstrip("0").rstrip(".")
-
-
-def optional(children: list[Any], tag: str, value: Any) -> None:
-    """Append ``<tag>value</tag>`` only when there is a value."""
-    if value is not None and value != "":
-        children.append(node(tag, str(value)))
