@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.registry import AdapterRegistry, load_registry
-
 from gateway.config import Settings
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
-from gateway.store.crypto import Keyring, load_or_create_keyring
+from gateway.security.keys import load_keyring
+from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
 
@@ -24,12 +24,6 @@ class GatewayContext:
 
     def close(self) -> None:
         self.store.close()
-
-
-def load_keyring(settings: Settings) -> Keyring:
-    if settings.keys_json is not None:
-        return Keyring.from_json(settings.keys_json.get_secret_value())
-    return load_or_create_keyring(settings.key_file)
 
 
 def build_context(settings: Settings) -> GatewayContext:

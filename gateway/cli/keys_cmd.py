@@ -9,11 +9,11 @@ import typer
 
 from gateway.cli._common import EXIT_INVALID, err, out, settings
 from gateway.config import Settings
-from gateway.context import load_keyring
 from gateway.security.audit import append_audit
 from gateway.security.keys import (
     REFRESH_INTERVAL_S,
     SEALED_COLUMNS,
+    load_keyring,
     reencrypt_batch,
     rows_per_key,
 )

@@ -23,7 +23,14 @@ from pathlib import Path
 
 from sqlalchemy import Column, Connection, Table, func, select, update
 
-from gateway.store.crypto import Keyring, KeyringError, message_aad, payload_aad
+from gateway.config import Settings
+from gateway.store.crypto import (
+    Keyring,
+    KeyringError,
+    load_or_create_keyring,
+    message_aad,
+    payload_aad,
+)
 from gateway.store.tables import deliveries, messages
 
 
@@ -134,3 +141,10 @@ class KeyringRefresher:
             del self.keyring.keys[retired]
         self._mtime = mtime
         return True
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The keyring from ``MARRI_KEYS_JSON`` when set, else the key file (created on first use)."""
+    if settings.keys_json is not None:
+        return Keyring.from_json(settings.keys_json.get_secret_value())
+    return load_or_create_keyring(settings.key_file)
