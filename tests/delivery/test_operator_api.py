@@ -241,3 +241,20 @@ async def test_unknown_delivery_is_404(
         headers=bearer(token),
     )
     assert answer.status_code == 404
+
+
+async def test_channel_counts_stay_within_the_operators_scope(
+    client: httpx.AsyncClient, context: GatewayContext, tokens: Tokens
+) -> None:
+    scoped, _ = issue(context, "operator", scope_countries=("RS",))
+    stored(context, sender_country="RS")
+    for _ in range(3):
+        stored(context, sender_country="AL")
+    mine = await client.get("/v1/channels", headers=bearer(scoped))
+    everyone = await client.get("/v1/channels", headers=bearer(tokens.operator))
+    count = {
+        name: {c["channel"]: c["counts"]["queued"] for c in answer.json()["channels"]}
+        for name, answer in (("mine", mine), ("everyone", everyone))
+    }
+    assert count["mine"]["interpol"] == 1
+    assert count["everyone"]["interpol"] == 4

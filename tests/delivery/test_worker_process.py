@@ -61,3 +61,40 @@ def test_sigterm_hands_back_in_flight_deliveries(db_url: str, tmp_path: Path) ->
     store.close()
     assert (row.state, row.lease_owner) == ("unknown", None)
     assert "handed back" in (tmp_path / "worker.log").read_text()
+
+
+def test_serve_runs_the_worker_and_stops_it_on_sigterm(db_url: str, tmp_path: Path) -> None:
+    from tests.api.gateway_process import GatewayProcess, free_port
+
+    key_file = tmp_path / "keys.json"
+    keyring = load_or_create_keyring(key_file)
+    store = Store(db_url)
+    with start_simulators(["interpol"]) as urls:
+        sim = urls.simulator("interpol")
+        channels = tmp_path / "channels.json"
+        channels.write_text(json.dumps({"interpol": {"url": urls["interpol"]}}))
+        server = GatewayProcess(
+            {
+                "MARRI_DATABASE_URL": db_url,
+                "MARRI_KEY_FILE": str(key_file),
+                "MARRI_CHANNELS_FILE": str(channels),
+                "MARRI_WORKER_POLL_INTERVAL_S": "0.05",
+                "MARRI_TEST_LOG": str(tmp_path / "serve.log"),
+            },
+            free_port(),
+        )
+        server.start(timeout=90)
+        try:
+            sim.inject(Fault("latency", seconds=30))
+            held = add_delivery(store, keyring, channel="interpol", body=b"{}")
+            wait_for(lambda: delivery_row(store, held).state == "sending", 60)
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            # uvicorn re-raises the signal once its shutdown (and the lifespan's) is complete.
+            assert server.proc.wait(timeout=40) in (0, -signal.SIGTERM)
+        finally:
+            server.stop()
+    row = delivery_row(store, held)
+    store.close()
+    assert (row.state, row.lease_owner) == ("unknown", None)
+    assert "Application shutdown complete" in (tmp_path / "serve.log").read_text()
