@@ -89,5 +89,6 @@ def test_every_acknowledged_message_survives_sigkill(db_url: str, tmp_path: Path
     finally:
         store.close()
     lost = [mid for mid in acked if mid not in stored]
+    print(f"acknowledged={len(acked)} stored={len(stored)} kills={KILLS} lost={len(lost)}")
     assert lost == []
     assert all(stored[mid] == count for mid, count in acked.items())
