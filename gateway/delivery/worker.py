@@ -41,6 +41,7 @@ from gateway.delivery.classify import Outcome, Verdict, classify_result
 from gateway.delivery.record import AttemptRecord, record_attempt
 from gateway.delivery.schedule import Step, next_step
 from gateway.security.keys import KeyringRefresher
+from gateway.security.tls import channel_ssl_context
 from gateway.store.crypto import Keyring, KeyringError, payload_aad
 from gateway.store.engine import Store
 from gateway.store.states import DeliveryState
@@ -82,18 +83,6 @@ class WorkerStats:
     by_outcome: dict[str, int] = field(default_factory=dict)
 
 
-def _verify_for(settings: ChannelSettings) -> Any:
-    if settings.ca_bundle is None and settings.client_cert is None:
-        return True
-    from adapters._http import tls_context
-
-    return tls_context(
-        str(settings.ca_bundle) if settings.ca_bundle else None,
-        str(settings.client_cert) if settings.client_cert else None,
-        str(settings.client_key) if settings.client_key else None,
-    )
-
-
 class DeliveryWorker:
     """One worker (one event loop); run as many as wanted, on as many hosts as wanted."""
 
@@ -126,7 +115,7 @@ class DeliveryWorker:
                 channel_settings,
                 adapter,
                 concurrency or channel_settings.concurrency,
-                _verify_for(channel_settings),
+                channel_ssl_context(channel_settings),
             )
         self._tasks: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._wake = asyncio.Event()
