@@ -11,8 +11,6 @@ import typer
 
 from gateway.cli._common import err
 from gateway.config import get_settings
-from gateway.context import build_context
-from gateway.delivery.runner import run_workers_until_signalled
 
 
 def worker(
@@ -25,6 +23,9 @@ def worker(
     grace_s: float = typer.Option(10.0, "--grace-s", min=0, help="grace period on stop"),
 ) -> None:
     """Run the delivery worker until SIGTERM or SIGINT."""
+    from gateway.context import build_context
+    from gateway.delivery.runner import run_workers_until_signalled
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # One line per HTTP request would drown the worker's own events.
     logging.getLogger("httpx").setLevel(logging.WARNING)
