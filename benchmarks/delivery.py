@@ -3,9 +3,10 @@ payloads straight to them with the same client library (httpx), in the same run.
 
 The backlog is what the intake section left (five queued deliveries per accepted message). The
 worker processes are started, given a moment to warm up, and the delivered count is read from
-the store at the start and end of a fixed window. Then the workers are stopped and payloads of
-deliveries still queued are decrypted and posted directly, per channel with as many requests
-in flight as the workers allowed themselves (channel concurrency x worker processes).
+the store at the start and end of a fixed window. Then the workers are stopped and stored
+payloads (those still queued first) are decrypted and posted directly under keys of their own,
+per channel with as many requests in flight as the workers allowed themselves (channel
+concurrency x worker processes).
 """
 
 from __future__ import annotations
@@ -133,16 +134,21 @@ def run_direct_posts(
                 deliveries.c.content_type,
                 deliveries.c.payload_headers_json,
             )
-            .where(deliveries.c.state == "queued", deliveries.c.payload_ciphertext.is_not(None))
+            .where(deliveries.c.payload_ciphertext.is_not(None))
+            # Deliveries the worker has not reached first; if it drained them all, any others.
+            .order_by((deliveries.c.state == "queued").desc(), deliveries.c.id)
             .limit(limit)
         ).all()
     )
     if not rows:
-        raise RuntimeError("no undelivered payloads left to post directly")
+        raise RuntimeError("no stored payloads to post directly")
     items = []
     for row in rows:
         body = keyring.decrypt(row.payload_key_id, row.payload_ciphertext, aad=payload_aad(row.id))
-        headers = {"Content-Type": row.content_type, "Idempotency-Key": row.idempotency_key}
+        # A key of its own, so that no simulator answers a direct post as a repeat of the
+        # worker's delivery (a cheaper path than a real acceptance).
+        key = f"{row.idempotency_key}:direct"
+        headers = {"Content-Type": row.content_type, "Idempotency-Key": key}
         headers.update(json.loads(row.payload_headers_json or "{}"))
         items.append((row.channel, body, headers))
     elapsed, statuses = asyncio.run(_post_all(items, urls, in_flight))

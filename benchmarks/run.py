@@ -122,7 +122,7 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
             with fresh_database(backend, folder, "intake") as db:
                 token = issue_sender_token(db.url, country, agency)
                 api_env = gateway_env(db.url, keys, channels, mappings, worker_enabled=False)
-                load = plan.load if run.wanted("intake") else intake.LoadPlan(1, 2, 1)
+                load = plan.load if run.wanted("intake") else intake.LoadPlan(1, 5, 1)
                 run.section(
                     out,
                     "intake",
