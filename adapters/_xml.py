@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,10 +87,19 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> etree._
     return root
 
 
-@lru_cache(maxsize=64)
+# libxml2 schema compilation and an XMLSchema's error log are not safe to share between
+# threads (simulators and API threads validate at the same time): one lock guards both.
+_SCHEMA_LOCK = threading.RLock()
+
+
 def load_xsd(path: Path | str) -> etree.XMLSchema:
     """Load (once) an XSD shipped with an adapter; imports resolve relative to the file."""
-    file = Path(path).resolve()
+    with _SCHEMA_LOCK:
+        return _load_xsd(Path(path).resolve())
+
+
+@lru_cache(maxsize=64)
+def _load_xsd(file: Path) -> etree.XMLSchema:
     tree = etree.parse(str(file), parser=_hardened_parser())
     return etree.XMLSchema(tree)
 
@@ -111,14 +119,11 @@ def _scrub(message: str) -> str:
 
 def xsd_problems(schema: etree.XMLSchema, tree: etree._Element | etree._ElementTree) -> list[str]:
     """What ``schema`` finds wrong with ``tree``: ``"<path>: <rule>"`` strings, no values."""
-    if schema.validate(tree):
-        return []
-    problems: list[str] = []
-    entries: Iterable[etree._LogEntry] = schema.error_log  # type: ignore[assignment]
-    for entry in entries:
-        path = entry.path or f"line {entry.line}"
-        problems.append(f"{path}: {_scrub(entry.message)}")
-    return problems
+    with _SCHEMA_LOCK:
+        if schema.validate(tree):
+            return []
+        entries: list[etree._LogEntry] = list(schema.error_log)  # type: ignore[call-overload]
+    return [f"{e.path or f'line {e.line}'}: {_scrub(e.message)}" for e in entries]
 
 
 def serialize(root: etree._Element) -> bytes:
