@@ -95,12 +95,12 @@ _SCHEMA_LOCK = threading.RLock()
 def load_xsd(path: Path | str) -> etree.XMLSchema:
     """Load (once) an XSD shipped with an adapter; imports resolve relative to the file."""
     with _SCHEMA_LOCK:
-        return _load_xsd(Path(path).resolve())
+        return _load_xsd(path)
 
 
 @lru_cache(maxsize=64)
-def _load_xsd(file: Path) -> etree.XMLSchema:
-    tree = etree.parse(str(file), parser=_hardened_parser())
+def _load_xsd(path: Path | str) -> etree.XMLSchema:
+    tree = etree.parse(str(Path(path).resolve()), parser=_hardened_parser())
     return etree.XMLSchema(tree)
 
 
