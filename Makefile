@@ -49,6 +49,9 @@ test: $(STAMP) lint typecheck security
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (the HTTP load generator) ..."; \
+	  (apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1)) \
+	  || echo "wrk could not be installed: the HTTP sections will record an error"; }
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
