@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import json
 import ssl
 import time
 import weakref
@@ -315,3 +316,15 @@ async def _stream_post(
         )
     finally:
         await response.aclose()
+
+
+def parse_json_receipt(reply: HttpReply) -> Receipt:
+    """``{"reference": str, "duplicate": bool}`` -> ``Receipt``; anything else is unreadable
+    (the caller turns the exception into OutcomeUnknown: the request may have been processed)."""
+    data = json.loads(reply.body)
+    reference = data["reference"]
+    if not isinstance(reference, str) or not reference:
+        raise ValueError("receipt without a reference")
+    return Receipt(
+        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
+    )

@@ -14,10 +14,10 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
+from adapters._render import checked_payload, product_for
 from adapters._soap import SOAP_CONTENT_TYPE, SoapService, envelope, envelope_problems
 from adapters._xml import serialize
 from adapters.base import Payload, Receipt, SendContext
-from adapters.errors import RenderError
 from adapters.europol.render import SE, build_siena_message
 
 if TYPE_CHECKING:
@@ -53,21 +53,12 @@ class EuropolAdapter:
     def render(
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
     ) -> Payload:
-        if decision.product not in self.products:
-            raise RenderError(
-                f"europol has no product {decision.product!r}", [("$.destinations", "product")]
-            )
+        product = product_for(self, decision)
         body = serialize(envelope(build_siena_message(message, self.codes, recipient)))
-        problems = self.validate_payload(body)
-        if problems:
-            raise RenderError(
-                "rendered payload fails the siena-1.0 schema",
-                [(problem.split(":", 1)[0], problem) for problem in problems],
-            )
-        return Payload(
-            body=body,
-            content_type=self.content_type,
-            product=decision.product,
+        return checked_payload(
+            self,
+            body,
+            product=product,
             recipient=recipient,
             headers={"SOAPAction": f'"{self.service.soap_action}"'},
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -10,10 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from lxml import etree
 
 from adapters._codes import CodeTable, load_code_table
-from adapters._http import HttpChannel, HttpReply
+from adapters._http import HttpChannel, parse_json_receipt
+from adapters._render import checked_payload, product_for
 from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
-from adapters.errors import RenderError
 from adapters.frontex.common import NAMESPACE, PROFILE
 from adapters.frontex.event_report import render_event_report
 from adapters.frontex.personal_data import render_operational_personal_data
@@ -59,21 +58,10 @@ class FrontexAdapter:
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
     ) -> Payload:
         """Pure: the XML document for the decision's product, validated before it is returned."""
-        product = decision.product or self.default_product
-        renderer = _RENDERERS.get(product)
-        if renderer is None:
-            raise RenderError(
-                f"frontex: unknown product {product!r}", [("$.destinations", "unknown product")]
-            )
+        product = product_for(self, decision)
+        renderer = _RENDERERS[product]
         data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
-        body = serialize(renderer(data, self.codes))
-        problems = self.validate_payload(body)
-        if problems:
-            raise RenderError(
-                f"frontex: rendered {product} fails its XSD",
-                [(problem.split(":", 1)[0], "schema") for problem in problems],
-            )
-        return Payload(body=body, content_type=self.content_type, product=product)
+        return checked_payload(self, serialize(renderer(data, self.codes)), product=product)
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against the XSD of the document's root element: paths and rules only."""
@@ -88,18 +76,7 @@ class FrontexAdapter:
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored XML; the endpoint answers with a JSON receipt."""
-        return await self._http.send(payload, context, parse_receipt)
+        return await self._http.send(payload, context, parse_json_receipt)
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def parse_receipt(reply: HttpReply) -> Receipt:
-    """``{"reference": str, "duplicate": bool}`` → ``Receipt``; anything else is unreadable."""
-    data = json.loads(reply.body)
-    reference = data["reference"]
-    if not isinstance(reference, str) or not reference:
-        raise ValueError("receipt without a reference")
-    return Receipt(
-        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
-    )

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, ClassVar
 import jsonschema_rs
 
 from adapters._codes import CodeTable, load_code_table
-from adapters._http import HttpChannel, HttpReply
+from adapters._http import HttpChannel, parse_json_receipt
+from adapters._render import checked_payload, product_for
 from adapters.base import Payload, Receipt, SendContext
-from adapters.errors import RenderError
 from adapters.interpol.render import PROFILE, render_document
 
 if TYPE_CHECKING:
@@ -78,22 +78,11 @@ class InterpolAdapter:
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
     ) -> Payload:
         """Pure: the JSON document for the decision's product, validated before it is returned."""
-        product = decision.product or self.default_product
-        if product not in self.products:
-            raise RenderError(
-                f"interpol: unknown product {product!r}", [("$.destinations", "unknown product")]
-            )
+        product = product_for(self, decision)
         data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
         document = render_document(data, product, self.codes)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        raw = body.encode("utf-8")
-        problems = self.validate_payload(raw)
-        if problems:
-            raise RenderError(
-                f"interpol: rendered {product} fails {SCHEMA_FILE}",
-                [(problem.split(":", 1)[0], "schema") for problem in problems],
-            )
-        return Payload(body=raw, content_type=self.content_type, product=product)
+        return checked_payload(self, body.encode("utf-8"), product=product)
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against interpol-notice-1.0.schema.json: paths and rules, never values."""
@@ -108,18 +97,7 @@ class InterpolAdapter:
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored JSON; the NCB endpoint answers with a JSON receipt."""
-        return await self._http.send(payload, context, parse_receipt)
+        return await self._http.send(payload, context, parse_json_receipt)
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def parse_receipt(reply: HttpReply) -> Receipt:
-    """``{"reference": str, "duplicate": bool}`` → ``Receipt``; anything else is unreadable."""
-    data = json.loads(reply.body)
-    reference = data["reference"]
-    if not isinstance(reference, str) or not reference:
-        raise ValueError("receipt without a reference")
-    return Receipt(
-        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
-    )

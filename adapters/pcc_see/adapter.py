@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from adapters._codes import CodeTable, load_code_table
-from adapters._http import HttpChannel, HttpReply
+from adapters._http import HttpChannel, parse_json_receipt
+from adapters._render import checked_payload, product_for
 from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
@@ -44,11 +44,7 @@ class PccSeeAdapter:
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
     ) -> Payload:
         """Pure: the XML for ``recipient`` (one of the destination's ``to``), validated."""
-        product = decision.product or self.default_product
-        if product not in self.products:
-            raise RenderError(
-                f"pcc_see: unknown product {product!r}", [("$.destinations", "unknown product")]
-            )
+        product = product_for(self, decision)
         data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
         destination = next((d for d in data["destinations"] if d["channel"] == self.name), None)
         parties = destination.get("to", []) if destination else []
@@ -58,15 +54,7 @@ class PccSeeAdapter:
                 [("$.destinations", "recipient missing or not among the destination's 'to'")],
             )
         body = serialize(render_message(data, recipient, self.codes))
-        problems = self.validate_payload(body)
-        if problems:
-            raise RenderError(
-                f"pcc_see: rendered message fails {SCHEMA_FILE}",
-                [(problem.split(":", 1)[0], "schema") for problem in problems],
-            )
-        return Payload(
-            body=body, content_type=self.content_type, product=product, recipient=recipient
-        )
+        return checked_payload(self, body, product=product, recipient=recipient)
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against pcc-see-message-1.0.xsd: paths and rules, never values."""
@@ -80,18 +68,7 @@ class PccSeeAdapter:
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored XML to the recipient's central unit endpoint; JSON receipt back."""
-        return await self._http.send(payload, context, parse_receipt)
+        return await self._http.send(payload, context, parse_json_receipt)
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def parse_receipt(reply: HttpReply) -> Receipt:
-    """``{"reference": str, "duplicate": bool}`` → ``Receipt``; anything else is unreadable."""
-    data = json.loads(reply.body)
-    reference = data["reference"]
-    if not isinstance(reference, str) or not reference:
-        raise ValueError("receipt without a reference")
-    return Receipt(
-        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
-    )

@@ -15,10 +15,10 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
+from adapters._render import checked_payload, product_for
 from adapters._soap import SOAP_CONTENT_TYPE, SoapService, envelope, envelope_problems
 from adapters._xml import serialize
 from adapters.base import Payload, Receipt, SendContext
-from adapters.errors import RenderError
 from adapters.selec.render import SL, build_selec_request
 
 if TYPE_CHECKING:
@@ -53,23 +53,13 @@ class SelecAdapter:
     def render(
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
     ) -> Payload:
-        if decision.product not in self.products:
-            raise RenderError(
-                f"selec has no product {decision.product!r}", [("$.destinations", "product")]
-            )
+        product = product_for(self, decision)
         recipients = list(decision.recipients) or ([recipient] if recipient else [])
-        request = build_selec_request(message, self.codes, recipients)
-        body = serialize(envelope(request))
-        problems = self.validate_payload(body)
-        if problems:
-            raise RenderError(
-                "rendered payload fails the selec-1.0 schema",
-                [(problem.split(":", 1)[0], problem) for problem in problems],
-            )
-        return Payload(
-            body=body,
-            content_type=self.content_type,
-            product=decision.product,
+        body = serialize(envelope(build_selec_request(message, self.codes, recipients)))
+        return checked_payload(
+            self,
+            body,
+            product=product,
             recipient=recipient,
             headers={"SOAPAction": f'"{self.service.soap_action}"'},
         )
