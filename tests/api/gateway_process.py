@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,6 +21,27 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def free_port_block(count: int) -> int:
+    """The first of ``count`` consecutive free ports, below Linux's ephemeral range (32768+)
+    so that no client connection takes one of them meanwhile."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randint(20000, 32000 - count)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError("no block of free ports found")
 
 
 class GatewayProcess:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.gateway_process import BIN, free_port
+from tests.api.gateway_process import BIN, free_port, free_port_block
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
     port = free_port()
-    sim_base = random.randint(20000, 40000)
+    sim_base = free_port_block(8)
     env = {
         **os.environ,
         "MARRI_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",

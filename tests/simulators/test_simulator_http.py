@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from adapters import load_registry
 from contract_tests import kit
 from simulators import SimulatorSet, start_simulators
+from tests.api.gateway_process import free_port_block
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,16 +87,9 @@ def test_fault_queue_over_http_is_consumed_in_order(running: SimulatorSet) -> No
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.mark.slow
 def test_runner_serves_named_channels_until_interrupted() -> None:
-    base = free_port()
+    base = free_port_block(2)
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulators", "europol", "selec", "--port-base", str(base)],
         cwd=REPO,
