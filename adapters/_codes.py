@@ -221,3 +221,28 @@ def load_code_table(
             raise MappingError(f"{channel}: list {list_name!r} is missing from {path.name}")
         entries[list_name] = _build_list(channel, list_name, declared[list_name], codes)
     return CodeTable(channel=channel, entries=entries)
+
+
+class CodeCollector:
+    """Code look-ups for one render that also collect the codes the channel cannot send.
+
+    A render keeps going after a missing required code (so every problem is reported at once);
+    the problems, as (JSON path, rule) pairs without values, end up in one ``RenderError``.
+    """
+
+    def __init__(self, codes: CodeTable) -> None:
+        self.codes = codes
+        self.violations: list[tuple[str, str]] = []
+
+    def code(self, list_name: str, code: object) -> str | None:
+        return self.codes.value(list_name, str(code))
+
+    def required(self, list_name: str, code: object, path: str) -> str:
+        mapped = self.code(list_name, code)
+        if mapped is None:
+            self.violations.append((path, f"{list_name} code not sent on this channel"))
+            return "OTHER"
+        return mapped
+
+    def country(self, code: str | None) -> str | None:
+        return None if code is None else self.code("country", code)

@@ -310,3 +310,13 @@ def latin_parts(
         national_latin(given, script, country) if given else None,
         national_latin(family, script, country) if family else None,
     )
+
+
+def latin_or_none(text: str | None, script: str, country: str | None = None) -> str | None:
+    """``latin_name`` for optional text; None when there is no text or no table for the script."""
+    if text is None:
+        return None
+    try:
+        return latin_name(text, script, country)
+    except UnsupportedScript:
+        return None

@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from adapters._codes import CodeTable, NotSent
-from adapters._names import UnsupportedScript, latin_name
+from adapters._codes import CodeCollector, CodeTable
+from adapters._names import latin_or_none
 from adapters.errors import RenderError
 from gateway.schema.message import (
     CanonicalMessage,
@@ -62,26 +62,8 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-class _Renderer:
+class _Renderer(CodeCollector):
     """Holds the code table and collects problems; builds one SienaMessage element."""
-
-    def __init__(self, codes: CodeTable) -> None:
-        self.codes = codes
-        self.violations: list[tuple[str, str]] = []
-
-    def code(self, list_name: str, code: str) -> str | None:
-        mapped = self.codes.map(list_name, str(code))
-        return None if isinstance(mapped, NotSent) else mapped
-
-    def required(self, list_name: str, code: str, path: str) -> str:
-        mapped = self.code(list_name, code)
-        if mapped is None:
-            self.violations.append((path, f"{list_name} code not sent on this channel"))
-            return "OTHER"
-        return mapped
-
-    def country(self, code: str | None) -> str | None:
-        return None if code is None else self.code("country", code)
 
     def codes_of(
         self, parent: etree._Element, tag: str, list_name: str, codes: Iterable[str]
@@ -152,8 +134,14 @@ class _Renderer:
             _opt(name_el, "GivenName", name.given)
             _opt(name_el, "FamilyName", name.family)
             if str(name.script) != "Latn":
-                _opt(name_el, "LatinGivenName", _latin(name.given, str(name.script), country))
-                _opt(name_el, "LatinFamilyName", _latin(name.family, str(name.script), country))
+                _opt(
+                    name_el, "LatinGivenName", latin_or_none(name.given, str(name.script), country)
+                )
+                _opt(
+                    name_el,
+                    "LatinFamilyName",
+                    latin_or_none(name.family, str(name.script), country),
+                )
         if person.sex is not None:
             _opt(el, "Sex", self.code("sex", person.sex))
         _opt(el, "DateOfBirth", person.birth_date)
@@ -308,15 +296,6 @@ class _Renderer:
                 el.set("fileName", att.filename)
             el.set("size", str(att.size))
             el.set("sha256", att.sha256.lower())
-
-
-def _latin(text: str | None, script: str, country: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        return latin_name(text, script, country)
-    except UnsupportedScript:
-        return None
 
 
 def build_siena_message(

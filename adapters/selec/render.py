@@ -12,8 +12,8 @@ from datetime import date
 
 from lxml import etree
 
-from adapters._codes import CodeTable, NotSent
-from adapters._names import UnsupportedScript, latin_name
+from adapters._codes import CodeCollector, CodeTable
+from adapters._names import latin_or_none
 from adapters.errors import RenderError
 from gateway.schema.message import CanonicalMessage, Person
 
@@ -43,34 +43,7 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _latin(text: str | None, script: str, country: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        return latin_name(text, script, country)
-    except UnsupportedScript:
-        return None
-
-
-class _Builder:
-    def __init__(self, codes: CodeTable) -> None:
-        self.codes = codes
-        self.violations: list[tuple[str, str]] = []
-
-    def code(self, list_name: str, code: object) -> str | None:
-        mapped = self.codes.map(list_name, str(code))
-        return None if isinstance(mapped, NotSent) else mapped
-
-    def required(self, list_name: str, code: object, path: str) -> str:
-        mapped = self.code(list_name, code)
-        if mapped is None:
-            self.violations.append((path, f"{list_name} code not sent on this channel"))
-            return "OTHER"
-        return mapped
-
-    def country(self, code: str | None) -> str | None:
-        return None if code is None else self.code("country", code)
-
+class _Builder(CodeCollector):
     def subject(self, root: etree._Element, person: Person, index: int) -> None:
         el = _add(root, "Subject")
         el.set("ref", person.ref)
@@ -84,8 +57,8 @@ class _Builder:
             _opt(name_el, "Given", name.given)
             _opt(name_el, "Family", name.family)
             if script != "Latn":
-                _opt(name_el, "LatinGiven", _latin(name.given, script, birth_country))
-                _opt(name_el, "LatinFamily", _latin(name.family, script, birth_country))
+                _opt(name_el, "LatinGiven", latin_or_none(name.given, script, birth_country))
+                _opt(name_el, "LatinFamily", latin_or_none(name.family, script, birth_country))
         if person.sex is not None:
             _opt(el, "Gender", self.code("sex", person.sex))
         _opt(el, "BirthDate", person.birth_date)
