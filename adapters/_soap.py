@@ -236,3 +236,10 @@ class SoapService:
                 f"{self.channel}: HTTP {reply.status}, receipt unreadable ({type(exc).__name__})",
                 http_status=reply.status,
             ) from exc
+
+
+def reference_receipt(result: Any, status: int) -> Receipt:
+    """A receipt part with ``Reference`` and ``Duplicate`` (both SOAP profiles use it)."""
+    return Receipt(
+        reference=str(result.Reference), http_status=status, duplicate=bool(result.Duplicate)
+    )

@@ -9,14 +9,20 @@ WSDL's ``SubmitRequest`` operation through zeep (``adapters/_soap.py``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
 from adapters._render import checked_payload, product_for
-from adapters._soap import SOAP_CONTENT_TYPE, SoapService, envelope, envelope_problems
+from adapters._soap import (
+    SOAP_CONTENT_TYPE,
+    SoapService,
+    envelope,
+    envelope_problems,
+    reference_receipt,
+)
 from adapters._xml import serialize
 from adapters.base import Payload, Receipt, SendContext
 from adapters.selec.render import SL, build_selec_request
@@ -73,15 +79,8 @@ class SelecAdapter:
         )
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
-        return await self.service.send(self.http, payload, context, _receipt)
+        return await self.service.send(self.http, payload, context, reference_receipt)
 
     async def aclose(self) -> None:
         """Close this event loop's HTTP clients (shutdown, test teardown)."""
         await self.http.aclose()
-
-
-def _receipt(result: Any, status: int) -> Receipt:
-    """RequestReceipt → Receipt."""
-    return Receipt(
-        reference=str(result.Reference), http_status=status, duplicate=bool(result.Duplicate)
-    )
