@@ -13,7 +13,7 @@ Claiming counts the attempt, so a payload that kills its worker still reaches it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,3 +226,38 @@ def release_leases(
         )
     )
     return int(result.rowcount)
+
+
+def return_unsent(
+    conn: Connection,
+    *,
+    worker_id: str,
+    items: Sequence[ClaimedDelivery],
+    now: datetime,
+) -> int:
+    """Give back leases on deliveries this worker claimed ahead but never started sending:
+    each goes back to the state it was claimed from (``unknown`` if that was a lapsed
+    ``sending``: its previous worker may have sent it), due as before, its attempt uncounted."""
+    resendable = {s.value for s in RESENDABLE}
+    returned = 0
+    for item in items:
+        lapsed = item.prior_state not in resendable
+        due = now if lapsed or item.next_attempt_at is None else item.next_attempt_at
+        result = conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == item.id,
+                deliveries.c.state == DeliveryState.SENDING.value,
+                deliveries.c.lease_owner == worker_id,
+            )
+            .values(
+                state=DeliveryState.UNKNOWN.value if lapsed else item.prior_state,
+                attempts=deliveries.c.attempts - 1,
+                next_attempt_at=due,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+        returned += int(result.rowcount)
+    return returned

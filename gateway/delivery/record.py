@@ -5,10 +5,11 @@ was taken over records what it saw but never overwrites the newer owner's state.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from gateway.config import BreakerPolicy
 from gateway.delivery.breaker import record_channel_result
@@ -44,18 +45,18 @@ def _summary(verdict: Verdict, step: Step) -> str:
     return "; ".join(parts)
 
 
-def record_attempt(
-    conn: Connection,
-    claimed: ClaimedDelivery,
-    *,
-    worker_id: str,
-    verdict: Verdict,
-    step: Step,
-    attempt: AttemptRecord,
-    breaker: BreakerPolicy,
-) -> bool:
-    """Store the attempt and move the delivery on; False when this worker no longer held it."""
-    now = attempt.ended_at
+@dataclass(frozen=True)
+class FinishedAttempt:
+    """One attempt waiting to be recorded: the delivery, what happened, where it goes next."""
+
+    claimed: ClaimedDelivery
+    verdict: Verdict
+    step: Step
+    attempt: AttemptRecord
+    breaker: BreakerPolicy
+
+
+def _next_values(verdict: Verdict, step: Step, now: datetime) -> dict[str, object]:
     values: dict[str, object] = {
         "state": step.state.value,
         "next_attempt_at": step.next_attempt_at,
@@ -76,43 +77,115 @@ def record_attempt(
                 "duplicate": receipt.duplicate if receipt else False,
             }
         )
-    held = conn.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id == claimed.id,
-            deliveries.c.state == DeliveryState.SENDING.value,
-            deliveries.c.lease_owner == worker_id,
-        )
-        .values(values)
-    ).rowcount
-    number = (
+    return values
+
+
+# One statement for every attempt row of a batch; its number counts the rows before it.
+_INSERT_ATTEMPT = attempts.insert().values(
+    delivery_id=bindparam("a_delivery_id"),
+    number=select(func.count() + 1)
+    .select_from(attempts)
+    .where(attempts.c.delivery_id == bindparam("a_delivery_id"))
+    .scalar_subquery(),
+    worker_id=bindparam("a_worker_id"),
+    started_at=bindparam("a_started_at", type_=attempts.c.started_at.type),
+    ended_at=bindparam("a_ended_at", type_=attempts.c.ended_at.type),
+    outcome=bindparam("a_outcome"),
+    error_class=bindparam("a_error_class"),
+    http_status=bindparam("a_http_status"),
+    duration_ms=bindparam("a_duration_ms"),
+    detail=bindparam("a_detail"),
+    trace_id=bindparam("a_trace_id"),
+    span_id=bindparam("a_span_id"),
+)
+
+
+def record_attempts(
+    conn: Connection, finished: Sequence[FinishedAttempt], *, worker_id: str
+) -> list[bool]:
+    """Store several attempts and move their deliveries on, in the caller's transaction;
+    per attempt, False when this worker no longer held the delivery.
+
+    Breaker results are applied per channel in the given order, a run of successes as one
+    statement (a success after a success changes nothing).
+    """
+    held = [
         conn.execute(
-            select(func.count()).select_from(attempts).where(attempts.c.delivery_id == claimed.id)
-        ).scalar_one()
-        + 1
-    )
+            update(deliveries)
+            .where(
+                deliveries.c.id == f.claimed.id,
+                deliveries.c.state == DeliveryState.SENDING.value,
+                deliveries.c.lease_owner == worker_id,
+            )
+            .values(_next_values(f.verdict, f.step, f.attempt.ended_at))
+        ).rowcount
+        == 1
+        for f in finished
+    ]
+    if not finished:
+        return held
     conn.execute(
-        attempts.insert().values(
-            delivery_id=claimed.id,
-            number=number,
-            worker_id=worker_id,
-            started_at=attempt.started_at,
-            ended_at=attempt.ended_at,
-            outcome=verdict.outcome.value,
-            error_class=verdict.error_class,
-            http_status=verdict.http_status,
-            duration_ms=attempt.duration_ms,
-            detail=None if held else "lease lost before the result was recorded",
-            trace_id=attempt.trace_id,
-            span_id=attempt.span_id,
-        )
+        _INSERT_ATTEMPT,
+        [
+            {
+                "a_delivery_id": f.claimed.id,
+                "a_worker_id": worker_id,
+                "a_started_at": f.attempt.started_at,
+                "a_ended_at": f.attempt.ended_at,
+                "a_outcome": f.verdict.outcome.value,
+                "a_error_class": f.verdict.error_class,
+                "a_http_status": f.verdict.http_status,
+                "a_duration_ms": f.attempt.duration_ms,
+                "a_detail": None if ok else "lease lost before the result was recorded",
+                "a_trace_id": f.attempt.trace_id,
+                "a_span_id": f.attempt.span_id,
+            }
+            for f, ok in zip(finished, held, strict=True)
+        ],
     )
-    if verdict.outcome is not Outcome.PERMANENT:
+    _apply_breaker_results(conn, finished)
+    return held
+
+
+def _apply_breaker_results(conn: Connection, finished: Sequence[FinishedAttempt]) -> None:
+    success_pending: FinishedAttempt | None = None
+    for f in finished:
+        if f.verdict.outcome is Outcome.PERMANENT:
+            continue  # says nothing about the destination's health
+        if success_pending is not None and success_pending.claimed.channel != f.claimed.channel:
+            _record_success(conn, success_pending)
+            success_pending = None
+        if f.verdict.outcome is Outcome.DELIVERED:
+            success_pending = f
+            continue
+        if success_pending is not None:
+            _record_success(conn, success_pending)
+            success_pending = None
         record_channel_result(
-            conn,
-            claimed.channel,
-            success=verdict.outcome is Outcome.DELIVERED,
-            policy=breaker,
-            now=now,
+            conn, f.claimed.channel, success=False, policy=f.breaker, now=f.attempt.ended_at
         )
-    return held == 1
+    if success_pending is not None:
+        _record_success(conn, success_pending)
+
+
+def _record_success(conn: Connection, f: FinishedAttempt) -> None:
+    record_channel_result(
+        conn, f.claimed.channel, success=True, policy=f.breaker, now=f.attempt.ended_at
+    )
+
+
+def record_attempt(
+    conn: Connection,
+    claimed: ClaimedDelivery,
+    *,
+    worker_id: str,
+    verdict: Verdict,
+    step: Step,
+    attempt: AttemptRecord,
+    breaker: BreakerPolicy,
+) -> bool:
+    """Store one attempt and move the delivery on; False when this worker no longer held it."""
+    [held] = record_attempts(
+        conn, [FinishedAttempt(claimed, verdict, step, attempt, breaker)], worker_id=worker_id
+    )
+    return held

@@ -2,10 +2,18 @@
 
 Loop: claim (short transaction, lease) → decrypt the stored payload → ``adapter.send`` with the
 channel's URL and timeouts from settings and the delivery's idempotency key → classify → ONE
-short transaction records the attempt and the next state. No database lock is held across the
-network call. Each channel has its own bound on sends in flight. The worker survives any
-adapter exception; a failure to reach the store only means the lease lapses and another worker
-resends with the same key.
+short transaction records the attempt and the next state (shared with the attempts that
+finished meanwhile). No database lock is held across the network call. Each channel has its own
+bound on sends in flight. The worker survives any adapter exception; a failure to reach the
+store only means the lease lapses and another worker resends with the same key.
+
+Claiming ahead: while running, a worker leases up to one more round per channel than it has
+free slots and starts those as slots free, so that one claim (and its sort of the due rows)
+serves many sends. A leased delivery that waited so long that too little of its lease is left
+is handed back unsent, as are those still waiting when the worker stops.
+
+Waking: a finished send, new deliveries stored by this process (``gateway.store.wakeup``) and,
+on PostgreSQL, a ``NOTIFY`` from any process wake the worker; the poll is the fallback.
 
 Stopping: stop claiming, give in-flight attempts a grace period, then cancel the rest and hand
 their leases back as ``unknown`` (due now): nothing is lost, a repeat is absorbed downstream.
@@ -21,12 +29,11 @@ import os
 import secrets
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
-
-from sqlalchemy import Connection
 
 from adapters.base import Adapter, Payload, Receipt, SendContext
 from adapters.errors import OutcomeUnknown
@@ -36,9 +43,10 @@ from gateway.delivery.claim import (
     claim_due_deliveries,
     claimable_channels,
     release_leases,
+    return_unsent,
 )
 from gateway.delivery.classify import Outcome, Verdict, classify_result
-from gateway.delivery.record import AttemptRecord, record_attempt
+from gateway.delivery.record import AttemptRecord, FinishedAttempt, record_attempts
 from gateway.delivery.schedule import Step, next_step
 from gateway.security.keys import KeyringRefresher
 from gateway.security.tls import channel_ssl_context
@@ -46,6 +54,7 @@ from gateway.store.crypto import Keyring, KeyringError, payload_aad
 from gateway.store.engine import Store
 from gateway.store.states import DeliveryState
 from gateway.store.tables import utcnow
+from gateway.store.wakeup import listen_for_new_deliveries, on_deliveries_stored
 from gateway.telemetry.spans import attempt_span, current_traceparent
 
 log = logging.getLogger("gateway.delivery")
@@ -72,11 +81,28 @@ class _Channel:
     limit: int
     verify: Any = True
     in_flight: int = 0
+    # Leased ahead, waiting for a slot; in claim order (priority, then oldest due).
+    ready: deque[ClaimedDelivery] = field(default_factory=deque)
+    # The last claim or look found nothing due here: no reason to claim for it until a
+    # poll interval passes or new deliveries are announced.
+    dry: bool = False
+
+    def room(self, *, ahead: bool) -> int:
+        """How many a claim should take: the free slots, and a round more when claiming ahead."""
+        wanted = self.limit * (2 if ahead else 1)
+        return max(0, wanted - self.in_flight - len(self.ready))
+
+    def running_low(self) -> bool:
+        """Fewer leased-ahead deliveries left than half a round (and not known to be dry)."""
+        if self.dry or self.room(ahead=True) == 0:
+            return False
+        return len(self.ready) < (self.limit + 1) // 2
 
 
 @dataclass
 class WorkerStats:
     claimed: int = 0
+    handed_back_unsent: int = 0
     recorded: int = 0
     lease_lost: int = 0
     store_errors: int = 0
@@ -119,6 +145,9 @@ class DeliveryWorker:
             )
         self._tasks: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._wake = asyncio.Event()
+        # Set when there is reason to believe deliveries are due (a full claim, an
+        # announcement): the next claim skips its read-only look first.
+        self._expect_work = False
         self._stopping = asyncio.Event()
         self._pending: list[_PendingRecord] = []
         self._flush_lock = asyncio.Lock()
@@ -142,15 +171,37 @@ class DeliveryWorker:
         except Exception as exc:  # the store may be back later; lapsed leases are reclaimed
             log.warning("recovering leases failed (%s)", type(exc).__name__)
         log.info("delivery worker %s started: %s", self.worker_id, sorted(self._channels))
+        unsubscribe = on_deliveries_stored(self.new_deliveries_announced)
+        listener = None
+        if self.store.dialect == "postgresql":
+            listener = asyncio.create_task(
+                listen_for_new_deliveries(self.store.url, self.new_deliveries_announced),
+                name="delivery-listener",
+            )
         try:
             while not self._stopping.is_set():
                 # Cleared before claiming, so a slot freed meanwhile wakes the wait below.
                 self._wake.clear()
-                if await self._claim_safely():
+                low = any(c.running_low() for c in self._channels.values())
+                if low and await self._claim_safely(ahead=True):
                     continue
-                await self._wait(self.settings.worker_poll_interval_s)
+                if not await self._wait(self.settings.worker_poll_interval_s):
+                    for channel in self._channels.values():
+                        channel.dry = False  # retries fall due and breakers close with time
         finally:
+            unsubscribe()
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             await self._finish(grace_s)
+
+    def new_deliveries_announced(self) -> None:
+        """New deliveries were stored: claim now rather than at the next poll."""
+        self._expect_work = True
+        for channel in self._channels.values():
+            channel.dry = False
+        self._wake.set()
 
     def stop(self) -> None:
         """Stop claiming (signal handlers call this)."""
@@ -158,8 +209,9 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Claim one batch and send it to completion (tests, one-shot drains)."""
-        claimed = await self._claim_safely()
+        """Claim one batch (free slots only) and send it to completion (tests, one-shot
+        drains)."""
+        claimed = await self._claim_safely(ahead=False)
         await self.wait_idle()
         return claimed
 
@@ -167,25 +219,32 @@ class DeliveryWorker:
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
-    async def _wait(self, timeout_s: float) -> None:
-        """Until a slot frees, ``stop()`` is called, or ``timeout_s`` passes."""
-        with contextlib.suppress(TimeoutError):
+    async def _wait(self, timeout_s: float) -> bool:
+        """Until woken (a slot frees, work is announced, ``stop()``) or ``timeout_s`` passes;
+        False on the timeout."""
+        try:
             async with asyncio.timeout(timeout_s):
                 await self._wake.wait()
+        except TimeoutError:
+            return False
+        return True
 
-    async def _claim_safely(self) -> int:
-        wants = {c.name: c.limit - c.in_flight for c in self._channels.values()}
-        if not any(n > 0 for n in wants.values()):
+    async def _claim_safely(self, *, ahead: bool) -> int:
+        wants = {c.name: n for c in self._channels.values() if (n := c.room(ahead=ahead)) > 0}
+        if not wants:
             return 0
         try:
-            ready = await self.store.read(
-                lambda conn: claimable_channels(
-                    conn, now=self.clock(), channels=[c for c, n in wants.items() if n > 0]
+            if not self._expect_work:
+                # A read first, which takes no write lock, to learn where anything is due.
+                ready = await self.store.read(
+                    lambda conn: claimable_channels(conn, now=self.clock(), channels=list(wants))
                 )
-            )
-            wants = {c: wants[c] for c in ready}
-            if not wants:
-                return 0
+                for name in wants.keys() - set(ready):
+                    self._channels[name].dry = True
+                wants = {c: wants[c] for c in ready}
+                if not wants:
+                    return 0
+            self._expect_work = False
             claimed = await self.store.write(
                 lambda conn: claim_due_deliveries(
                     conn,
@@ -200,22 +259,57 @@ class DeliveryWorker:
             log.warning("claim failed (%s); retrying after a pause", type(exc).__name__)
             await asyncio.sleep(max(1.0, self.settings.worker_poll_interval_s))
             return 0
-        for item in claimed:
-            channel = self._channels[item.channel]
+        got: dict[str, int] = {}
+        for item in claimed:  # in claim order: priority, then oldest due
+            self._channels[item.channel].ready.append(item)
+            got[item.channel] = got.get(item.channel, 0) + 1
+        for name, wanted in wants.items():
+            channel = self._channels[name]
+            channel.dry = got.get(name, 0) == 0
+            if got.get(name, 0) >= wanted:
+                self._expect_work = True  # it took all it asked for: probably more due
+            self._start_ready(channel)
+        self.stats.claimed += len(claimed)
+        return len(claimed)
+
+    def _start_ready(self, channel: _Channel) -> None:
+        """Start leased deliveries while the channel has free slots."""
+        while channel.ready and channel.in_flight < channel.limit:
+            if self._stopping.is_set():
+                return  # handed back by _finish
+            item = channel.ready.popleft()
             channel.in_flight += 1
             task = asyncio.create_task(self._attempt(channel, item), name=f"delivery-{item.id}")
             self._tasks[task] = item
             task.add_done_callback(self._done)
-        self.stats.claimed += len(claimed)
-        return len(claimed)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         item = self._tasks.pop(task, None)
         if item is not None:
-            self._channels[item.channel].in_flight -= 1
+            channel = self._channels[item.channel]
+            channel.in_flight -= 1
+            self._start_ready(channel)
         self._wake.set()
 
+    async def _hand_back_unsent(self, items: list[ClaimedDelivery]) -> None:
+        if not items:
+            return
+        try:
+            await self.store.write(
+                lambda conn: return_unsent(
+                    conn, worker_id=self.worker_id, items=items, now=self.clock()
+                )
+            )
+        except Exception as exc:  # the leases lapse instead
+            log.warning("handing back %d leases failed (%s)", len(items), type(exc).__name__)
+            return
+        self.stats.handed_back_unsent += len(items)
+
     async def _finish(self, grace_s: float) -> None:
+        unsent = [item for c in self._channels.values() for item in c.ready]
+        for channel in self._channels.values():
+            channel.ready.clear()
+        await self._hand_back_unsent(unsent)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace_s)
         abandoned = [item.id for item in self._tasks.values()]
@@ -261,10 +355,15 @@ class DeliveryWorker:
             headers=headers,
         )
 
-    def _budget_s(self, settings: ChannelSettings) -> float:
-        """Give up on an attempt well before its lease lapses, so two workers never overlap."""
+    def _full_budget_s(self, settings: ChannelSettings) -> float:
         natural = settings.connect_timeout_s + 2 * settings.read_timeout_s + 1.0
         return min(natural, self.settings.lease_s * 0.8)
+
+    def _budget_s(self, settings: ChannelSettings, item: ClaimedDelivery) -> float:
+        """Give up on an attempt well before its lease lapses, so two workers never overlap
+        (a fifth of the lease is kept in hand, however long the delivery waited for a slot)."""
+        left = (item.lease_until - self.clock()).total_seconds() - self.settings.lease_s * 0.2
+        return min(self._full_budget_s(settings), left)
 
     async def _send(
         self, channel: _Channel, item: ClaimedDelivery, traceparent: str | None
@@ -279,7 +378,7 @@ class DeliveryWorker:
             max_reply_bytes=channel.settings.max_reply_bytes,
         )
         try:
-            async with asyncio.timeout(self._budget_s(channel.settings)):
+            async with asyncio.timeout(self._budget_s(channel.settings, item)):
                 if item.prior_state == DeliveryState.UNKNOWN.value:
                     reconciled = await self._reconcile(channel.adapter, item)
                     if reconciled is not None:
@@ -311,6 +410,10 @@ class DeliveryWorker:
         return found if isinstance(found, Receipt) else None
 
     async def _attempt(self, channel: _Channel, item: ClaimedDelivery) -> None:
+        if self._budget_s(channel.settings, item) < self._full_budget_s(channel.settings) / 2:
+            # Leased ahead, it waited for a slot until too little of its lease was left.
+            await self._hand_back_unsent([item])
+            return
         started = self.clock()
         began = time.monotonic()
         with attempt_span(
@@ -355,7 +458,9 @@ class DeliveryWorker:
     ) -> None:
         """Record the attempt, sharing one transaction with the attempts that finished
         meanwhile (group commit: one fsync for many on SQLite, fewer commits on PostgreSQL)."""
-        entry = _PendingRecord(channel, item, verdict, step, record)
+        entry = _PendingRecord(
+            FinishedAttempt(item, verdict, step, record, channel.settings.breaker)
+        )
         self._pending.append(entry)
         async with self._flush_lock:
             if entry.held is None and not entry.failed:
@@ -374,24 +479,12 @@ class DeliveryWorker:
 
     async def _flush(self, batch: list[_PendingRecord]) -> None:
         # Channel order keeps the breaker rows' locks in one order across workers.
-        ordered = sorted(batch, key=lambda e: (e.item.channel, e.item.id))
-
-        def write(conn: Connection) -> list[bool]:
-            return [
-                record_attempt(
-                    conn,
-                    e.item,
-                    worker_id=self.worker_id,
-                    verdict=e.verdict,
-                    step=e.step,
-                    attempt=e.record,
-                    breaker=e.channel.settings.breaker,
-                )
-                for e in ordered
-            ]
-
+        ordered = sorted(batch, key=lambda e: (e.finished.claimed.channel, e.finished.claimed.id))
+        finished = [e.finished for e in ordered]
         try:
-            results = await self.store.write(write)
+            results = await self.store.write(
+                lambda conn: record_attempts(conn, finished, worker_id=self.worker_id)
+            )
         except Exception as exc:
             # The leases lapse and the deliveries are resent with the same keys: repeats, no loss.
             self.stats.store_errors += 1
@@ -405,10 +498,6 @@ class DeliveryWorker:
 
 @dataclass
 class _PendingRecord:
-    channel: _Channel
-    item: ClaimedDelivery
-    verdict: Verdict
-    step: Step
-    record: AttemptRecord
+    finished: FinishedAttempt
     held: bool | None = None
     failed: bool = False
