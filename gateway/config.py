@@ -83,13 +83,22 @@ class Settings(BaseSettings):
         return merged
 
     def _file_channels(self) -> dict[str, ChannelSettings]:
-        if self.channels_file is None or not self.channels_file.exists():
+        if self.channels_file is None:
             return {}
-        raw = self.channels_file.read_text(encoding="utf-8")
-        data = (
-            json.loads(raw) if self.channels_file.suffix == ".json" else yaml.safe_load(raw)
-        ) or {}
-        return {name: ChannelSettings.model_validate(value) for name, value in data.items()}
+        try:
+            stat = self.channels_file.stat()
+        except FileNotFoundError:
+            return {}
+        return _read_channels_file(self.channels_file, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_channels_file(path: Path, _mtime_ns: int, _size: int) -> dict[str, ChannelSettings]:
+    """The channels file, parsed once per version of it (intake asks for every delivery; an
+    edited file is picked up on the next call because its modification time changes)."""
+    raw = path.read_text(encoding="utf-8")
+    data = (json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)) or {}
+    return {name: ChannelSettings.model_validate(value) for name, value in data.items()}
 
 
 @lru_cache(maxsize=1)
