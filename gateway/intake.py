@@ -37,6 +37,7 @@ from gateway.security.identity import Identity
 from gateway.store.crypto import Keyring, message_aad, payload_aad
 from gateway.store.states import PRIORITY_RANK, DeliveryState, derive_message_status
 from gateway.store.tables import deliveries, messages, utcnow
+from gateway.store.wakeup import announce_new_deliveries, deliveries_stored
 from gateway.telemetry import (
     current_traceparent,
     intake_span,
@@ -280,14 +281,16 @@ class IntakeService:
         digest = content_hash(raw)
         message_id = str(message.message_id)
 
-        existing = await self.store.read(lambda conn: _find_existing(conn, message_id))
-        if existing is not None:
-            return _replay(existing, digest)
-
+        # Repeats are rare: they are found inside the write transaction (``_store_new``) rather
+        # than by a read before planning that every new message would pay for.
         facts = derive_facts(message)
         plans = plan_deliveries(message, facts, engine=self.engine, registry=self.registry)
         problems = [p for plan in plans for p in plan.render_problems]
         if problems:
+            # A repeat still gets its original answer, even if the rules changed meanwhile.
+            existing = await self.store.read(lambda conn: _find_existing(conn, message_id))
+            if existing is not None:
+                return _replay(existing, digest)
             raise IntakeRefused(
                 422,
                 "not_renderable",
@@ -298,14 +301,15 @@ class IntakeService:
         records = self._records(message, raw, digest, identity, plans, traceparent)
         try:
             with stage_span("commit", **{"marri.deliveries": len(records.deliveries)}):
-                stored = await self.store.write(lambda conn: _store_new(conn, records))
+                await self.store.write(lambda conn: _store_new(conn, records))
         except IntegrityError:
+            # Stored before, or by a concurrent request with the same message_id.
             stored = await self.store.read(lambda conn: _find_existing(conn, message_id))
             if stored is None:
                 raise
             return _replay(stored, digest)
-        if stored is not None:  # a concurrent request stored it first
-            return _replay(stored, digest)
+        if records.deliveries:
+            deliveries_stored()  # wakes this process's worker now, not at its next poll
         return IntakeAnswer(202, records.response)
 
     def _records(
@@ -452,16 +456,17 @@ def _find_existing(conn: Connection, message_id: str) -> _Existing | None:
     return None if row is None else _Existing(row.content_sha256, row.response_json)
 
 
-def _store_new(conn: Connection, records: _Records) -> _Existing | None:
-    """Insert everything in the caller's transaction, unless the message is already there."""
-    existing = _find_existing(conn, records.message["id"])
-    if existing is not None:
-        return existing
-    conn.execute(messages.insert().values(**records.message))
+def _store_new(conn: Connection, records: _Records) -> None:
+    """Insert everything in the caller's transaction.
+
+    A message that is already there fails on its primary key (IntegrityError): the caller
+    then reads the stored answer. Checking first would cost every new message a query.
+    """
+    conn.execute(messages.insert(), records.message)
     if records.deliveries:
         conn.execute(deliveries.insert(), records.deliveries)
+        announce_new_deliveries(conn)
     append_audit(conn, **records.audit)
-    return None
 
 
 def _replay(existing: _Existing, digest: str) -> IntakeAnswer:
