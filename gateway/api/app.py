@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -9,11 +11,13 @@ from fastapi.openapi.utils import get_openapi
 
 from gateway.api import audit, check, health, messages, metrics, operator, review, schema, trace
 from gateway.api.errors import install_error_handlers
+from gateway.config import get_settings
 from gateway.console import create_console
-from gateway.context import GatewayContext
+from gateway.context import GatewayContext, build_context
 from gateway.delivery.runner import worker_lifespan
 from gateway.schema import canonical_json_schema
 from gateway.security.enforce import authorize, install_security
+from gateway.telemetry.setup import FRAMEWORK_TELEMETRY
 
 ROUTERS = [
     check.router,  # before messages: its path is more specific
@@ -28,9 +32,13 @@ ROUTERS = [
 ]
 
 
-def create_app(context: GatewayContext) -> FastAPI:
-    """An app bound to one process context (tests build one per back end)."""
+def create_app(context: GatewayContext, *, close_context: bool = False) -> FastAPI:
+    """An app bound to one process context (tests build one per back end).
+
+    With ``close_context`` the app owns the context and closes it when the server stops.
+    """
     app = FastAPI(
+        telemetry=FRAMEWORK_TELEMETRY,
         title="MARRI exchange gateway",
         version="1",
         description=(
@@ -40,7 +48,7 @@ def create_app(context: GatewayContext) -> FastAPI:
         # Every route passes the authorisation table first (gateway/security/policy_table.py).
         dependencies=[Depends(authorize)],
         # Serve runs the delivery worker in the same process when settings.worker_enabled.
-        lifespan=worker_lifespan(context),
+        lifespan=_lifespan(context, close_context=close_context),
     )
     app.state.context = context
     app.state.token_cache = {}
@@ -73,6 +81,27 @@ def create_app(context: GatewayContext) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """One API process of ``serve --workers N``: each process builds its own context (store
+    connections, keys, rule packs, adapters) from the same environment."""
+    return create_app(build_context(get_settings()), close_context=True)
+
+
+def _lifespan(context: GatewayContext, *, close_context: bool) -> Callable[[Any], Any]:
+    run_worker = worker_lifespan(context)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        try:
+            async with run_worker(app):
+                yield
+        finally:
+            if close_context:
+                context.close()
+
+    return lifespan
 
 
 def _rewrite_refs(node: Any) -> Any:

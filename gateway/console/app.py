@@ -15,6 +15,7 @@ from gateway.console import actions, auth, pages
 from gateway.console.session import session_key
 from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
 from gateway.context import GatewayContext
+from gateway.telemetry.setup import FRAMEWORK_TELEMETRY
 
 PREFIX = "/console"
 
@@ -31,7 +32,9 @@ SECURITY_HEADERS = {
 
 def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
     """The console as its own application (mount it at ``prefix``)."""
-    console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    console = FastAPI(
+        docs_url=None, redoc_url=None, openapi_url=None, telemetry=FRAMEWORK_TELEMETRY
+    )
     console.state.context = context
     console.state.prefix = prefix
     console.state.session_key = session_key(context.keyring)
