@@ -25,6 +25,29 @@ def free_port() -> int:
         return port
 
 
+def _vm_hwm_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text(encoding="ascii").split()]
+    return found
+
+
 class Process:
     """One child process with its output in a log file."""
 
@@ -52,15 +75,20 @@ class Process:
         return self.popen.poll() is None
 
     def peak_rss_mb(self) -> float | None:
-        """Peak resident set size so far (VmHWM), in MiB; None once the process is gone."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text(encoding="ascii")
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return None
+        """Peak resident set size so far (VmHWM) in MiB of the largest process of its tree (a
+        server started with several processes is a supervisor and its children); None once
+        the process is gone."""
+        peaks = [p for p in (_vm_hwm_mb(pid) for pid in self.tree()) if p is not None]
+        return max(peaks) if peaks else None
+
+    def tree(self) -> list[int]:
+        """This process and its descendants, as /proc lists them now."""
+        found = [self.pid]
+        index = 0
+        while index < len(found):
+            found += _children(found[index])
+            index += 1
+        return found
 
     def tail(self, lines: int = 20) -> str:
         try:

@@ -87,11 +87,13 @@ def run_gateway(
     token: str,
     run_dir: Path,
     plan: LoadPlan,
+    processes: int = 1,
 ) -> dict[str, Any]:
     port = free_port()
-    server = group.start(
-        "gateway-intake", gateway_command("serve", "--host", "127.0.0.1", "--port", str(port)), env
+    command = gateway_command(
+        "serve", "--host", "127.0.0.1", "--port", str(port), "--processes", str(processes)
     )
+    server = group.start("gateway-intake", command, env)
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/healthz", server)
     try:
@@ -115,7 +117,12 @@ def run_gateway(
 
 
 def run_baseline(
-    group: ProcessGroup, database_url: str, template: bytes, run_dir: Path, plan: LoadPlan
+    group: ProcessGroup,
+    database_url: str,
+    template: bytes,
+    run_dir: Path,
+    plan: LoadPlan,
+    processes: int = 1,
 ) -> dict[str, Any]:
     port = free_port()
     server = group.start(
@@ -128,6 +135,8 @@ def run_baseline(
             database_url,
             "--port",
             str(port),
+            "--processes",
+            str(processes),
         ],
     )
     base = f"http://127.0.0.1:{port}"

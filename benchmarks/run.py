@@ -42,6 +42,9 @@ from benchmarks._wrk import wrk_path
 SECTIONS = ("loadgen", "intake", "delivery", "fanout", "claim", "delivery_inprocess")
 BACKENDS = ("sqlite", "postgresql")
 WORKERS = {"sqlite": 1, "postgresql": 3}
+# API processes of ``serve --processes`` (and of the baseline server it is compared with), one
+# per core; ``--api-processes`` overrides.
+API_PROCESSES = {"sqlite": 2, "postgresql": 2}
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "latest.json"
 
 
@@ -71,6 +74,7 @@ class Run:
     run_dir: Path
     started: float
     results: dict[str, Any]
+    api_processes: dict[str, int]
 
     def wanted(self, name: str) -> bool:
         return name in self.only
@@ -94,7 +98,10 @@ class Run:
 
 
 def run_backend(run: Run, backend: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"worker_processes": WORKERS[backend]}
+    out: dict[str, Any] = {
+        "worker_processes": WORKERS[backend],
+        "api_processes": run.api_processes[backend],
+    }
     if backend == "postgresql":
         missing = postgres_available()
         if missing:
@@ -126,14 +133,29 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
                 run.section(
                     out,
                     "intake",
-                    lambda: intake.run_gateway(group, api_env, template, token, folder, load),
+                    lambda: intake.run_gateway(
+                        group,
+                        api_env,
+                        template,
+                        token,
+                        folder,
+                        load,
+                        processes=run.api_processes[backend],
+                    ),
                 )
                 if run.wanted("intake"):
                     with fresh_database(backend, folder, "baseline") as base_db:
                         run.section(
                             out,
                             "baseline_insert",
-                            lambda: intake.run_baseline(group, base_db.url, template, folder, load),
+                            lambda: intake.run_baseline(
+                                group,
+                                base_db.url,
+                                template,
+                                folder,
+                                load,
+                                processes=run.api_processes[backend],
+                            ),
                         )
                 if run.wanted("delivery"):
                     run_delivery(run, out, group, api_env, db.url, keys, urls, backend)
@@ -360,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--keep", action="store_true", help="keep the run folder (logs, DBs)")
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        help="serve --processes for the gateway and the baseline server "
+        f"(default per back end: {API_PROCESSES})",
+    )
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
@@ -367,7 +395,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     plan = QUICK if args.quick else FULL
     run_dir = Path(tempfile.mkdtemp(prefix="marri-bench-"))
-    run = Run(plan, only, run_dir, time.monotonic(), {})
+    api_processes = (
+        dict.fromkeys(BACKENDS, args.api_processes) if args.api_processes else dict(API_PROCESSES)
+    )
+    run = Run(plan, only, run_dir, time.monotonic(), {}, api_processes)
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",

@@ -19,13 +19,30 @@ from gateway.config import Settings, get_settings
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
 
 
-def run_server(settings: Settings, host: str, port: int) -> None:
-    """Build the process context and serve until stopped."""
+def run_server(settings: Settings, host: str, port: int, *, processes: int = 1) -> None:
+    """Build the process context and serve until stopped.
+
+    With several processes uvicorn starts them and each builds its own context from the
+    environment (``app_from_environment``); the settings object is then only checked here.
+    """
     import uvicorn
 
     from gateway.api.app import create_app
     from gateway.context import build_context
 
+    if processes > 1:
+        # Fail here, once, on a bad rule pack or key file rather than in every child.
+        build_context(settings).close()
+        uvicorn.run(
+            "gateway.api.app:app_from_environment",
+            factory=True,
+            workers=processes,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+        )
+        return
     context = build_context(settings)
     app = create_app(context)
     try:
@@ -37,9 +54,17 @@ def run_server(settings: Settings, host: str, port: int) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
+    processes: int = typer.Option(
+        1,
+        "--processes",
+        min=1,
+        max=64,
+        help="API processes sharing the port (one per core); each runs its own worker unless "
+        "MARRI_WORKER_ENABLED=false",
+    ),
 ) -> None:
-    """Serve the API (and, on the embedded default, the delivery worker) in one process."""
-    run_server(get_settings(), host, port)
+    """Serve the API (and, unless disabled, the delivery worker) in one or more processes."""
+    run_server(get_settings(), host, port, processes=processes)
 
 
 def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:

@@ -47,10 +47,18 @@ def free_port_block(count: int) -> int:
 class GatewayProcess:
     """``marri-gateway <command>`` on 127.0.0.1 with its own environment."""
 
-    def __init__(self, env: dict[str, str], port: int, *, command: str = "serve") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int,
+        *,
+        command: str = "serve",
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.env = {**os.environ, **env}
         self.port = port
         self.command = command
+        self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(env.get("MARRI_TEST_LOG", os.devnull))
 
@@ -61,7 +69,7 @@ class GatewayProcess:
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(BIN), self.command, "--port", str(self.port)],
+                [str(BIN), self.command, "--port", str(self.port), *self.args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
