@@ -148,6 +148,8 @@ class DeliveryWorker:
         # Set when there is reason to believe deliveries are due (a full claim, an
         # announcement): the next claim skips its read-only look first.
         self._expect_work = False
+        # Set once this worker listens for other processes' announcements (PostgreSQL).
+        self.listening = asyncio.Event()
         self._stopping = asyncio.Event()
         self._pending: list[_PendingRecord] = []
         self._flush_lock = asyncio.Lock()
@@ -175,7 +177,9 @@ class DeliveryWorker:
         listener = None
         if self.store.dialect == "postgresql":
             listener = asyncio.create_task(
-                listen_for_new_deliveries(self.store.url, self.new_deliveries_announced),
+                listen_for_new_deliveries(
+                    self.store.url, self.new_deliveries_announced, listening=self.listening
+                ),
                 name="delivery-listener",
             )
         try:

@@ -22,6 +22,7 @@ from gateway.delivery.worker import DeliveryWorker
 from gateway.store.crypto import Keyring, payload_aad
 from gateway.store.engine import Store
 from gateway.store.tables import deliveries, messages, utcnow
+from gateway.store.wakeup import announce_new_deliveries
 from simulators._base import ChannelSimulator
 from simulators._server import SimulatorServer
 
@@ -167,8 +168,10 @@ def add_delivery(
     sender_country: str = "AL",
     token_id: str | None = None,
     body: bytes | None = None,
+    announce: bool = False,
 ) -> str:
-    """Store one message with one delivery carrying an encrypted JSON payload; its id."""
+    """Store one message with one delivery carrying an encrypted JSON payload; its id.
+    ``announce``: as intake does, in the same transaction (``gateway.store.wakeup``)."""
     now = utcnow()
     message_id = str(uuid.uuid4())
     delivery_id = str(uuid.uuid4())
@@ -215,6 +218,8 @@ def add_delivery(
                 updated_at=now,
             )
         )
+        if announce:
+            announce_new_deliveries(conn)
 
     store.write_sync(insert)
     return delivery_id
