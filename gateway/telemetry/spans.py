@@ -1,10 +1,10 @@
 """Span helpers for the two halves of a message's life: intake and delivery attempts.
 
-Intake runs in one SERVER span with a child per stage (validate, each channel's decision and
-rendering, commit); its context is stored with the message as ``traceparent`` (the creation
-context). Each delivery attempt is a new trace whose PRODUCER span LINKS to that context, so a
-retry hours later does not stretch the intake trace; the transport's CLIENT span is its child and
-its ``traceparent`` is what the destination receives.
+Intake runs in one SERVER span with a child per stage (validate, one ``plan <channel>`` per
+delivery covering its decision and rendering, commit); its context is stored with the message as
+``traceparent`` (the creation context). Each delivery attempt is a new trace whose PRODUCER span
+LINKS to that context, so a retry hours later does not stretch the intake trace; the transport's
+CLIENT span is its child and its ``traceparent`` is what the destination receives.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def intake_span(incoming_traceparent: str | None) -> Iterator[trace.Span]:
 
 @contextmanager
 def stage_span(name: str, **attributes: Any) -> Iterator[trace.Span]:
-    """A child span for one intake stage (validate, decide, render, commit)."""
+    """A child span for one intake stage (validate, plan a delivery, commit)."""
     with _span(name, attributes=attributes) as span:
         yield span
 

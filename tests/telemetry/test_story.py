@@ -82,9 +82,13 @@ async def test_one_story_one_trace_id(world: World, spans: InMemorySpanExporter)
     ]
     names = {s.name for s in children}
     assert {"validate", "commit"} <= names
+    plans = {s.name: s for s in children if s.name.startswith("plan ")}
     for channel in FIVE_CHANNELS:
-        assert f"decide {channel}" in names
-        assert f"render {channel}" in names
+        plan = plans[f"plan {channel}"]
+        assert plan.attributes is not None
+        assert plan.attributes["marri.channel"] == channel
+        assert plan.attributes["marri.decision.outcome"] != "deny"
+        assert plan.attributes["marri.payload.size"] > 0
     assert all(s.context.trace_id == root.context.trace_id for s in children)
 
     attempt_spans = {
