@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import typing
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,21 @@ class CodeTable:
 
     channel: str
     entries: Mapping[str, Mapping[str, str | NotSent]]
+    # ``entries`` with NotSent as None: ``value`` runs ~150 times per rendered message, so the
+    # answer is looked up once here instead of tested on every call.
+    _sent: Mapping[str, Mapping[str, str | None]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        sent = {
+            list_name: {
+                code: None if isinstance(mapped, NotSent) else mapped
+                for code, mapped in codes.items()
+            }
+            for list_name, codes in self.entries.items()
+        }
+        object.__setattr__(self, "_sent", sent)
 
     def map(self, list_name: str, code: str) -> str | NotSent:
         """The channel's value for ``code``; a code the table lacks is a programming error."""
@@ -125,8 +140,11 @@ class CodeTable:
 
     def value(self, list_name: str, code: str) -> str | None:
         """The channel's value, or None when the code is not sent."""
-        mapped = self.map(list_name, code)
-        return None if isinstance(mapped, NotSent) else mapped
+        try:
+            return self._sent[list_name][code]
+        except KeyError:
+            self.map(list_name, code)  # raises MappingError naming the list and the code
+            raise
 
     def values(self, list_name: str, codes: Collection[str]) -> list[str]:
         """Channel values of the codes that are sent, in input order, without repeats."""

@@ -45,8 +45,10 @@ __all__ = [
     "SOAP_CONTENT_TYPE",
     "SOAP_ENV",
     "SoapService",
+    "empty_envelope",
     "envelope",
     "envelope_problems",
+    "envelope_tree_problems",
     "fault_envelope",
     "translate_zeep_errors",
     "zeep_settings",
@@ -55,6 +57,8 @@ __all__ = [
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
 _ALWAYS_RETRY = frozenset({408, 429, 502, 503, 504})
+_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
+_BODY = f"{{{SOAP_ENV}}}Body"
 
 ReceiptReader = Callable[[Any, int], Receipt]
 
@@ -78,6 +82,13 @@ def envelope(body_child: etree._Element) -> etree._Element:
     return env
 
 
+def empty_envelope() -> tuple[etree._Element, etree._Element]:
+    """A SOAP 1.1 envelope and its empty Body, for a request built in place: cheaper than
+    ``envelope``, which moves a finished request, node by node, into the envelope's document."""
+    env = etree.Element(_ENVELOPE, nsmap={"soapenv": SOAP_ENV})
+    return env, etree.SubElement(env, _BODY)
+
+
 def fault_envelope(code: str, text: str) -> bytes:
     """A SOAP 1.1 fault (``code`` is ``Client`` or ``Server``); used by the simulators."""
     env = etree.Element(etree.QName(SOAP_ENV, "Envelope"), nsmap={"soapenv": SOAP_ENV})
@@ -99,7 +110,14 @@ def envelope_problems(
         root = parse_xml(body, max_bytes=max_bytes)
     except XmlError as exc:
         return [f"/: {exc}"]
-    if root.tag != etree.QName(SOAP_ENV, "Envelope").text:
+    return envelope_tree_problems(root, expected, body_xsd)
+
+
+def envelope_tree_problems(
+    root: etree._Element, expected: etree.QName, body_xsd: Path
+) -> list[str]:
+    """``envelope_problems`` of an envelope already parsed, or just built by ``render``."""
+    if root.tag != _ENVELOPE:
         return ["/: root is not a SOAP 1.1 Envelope"]
     soap_body = root.find(f"{{{SOAP_ENV}}}Body")
     if soap_body is None:

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_MAX_XML_BYTES",
     "UnsafeXmlError",
     "XmlError",
+    "check_size",
     "load_xsd",
     "parse_xml",
     "serialize",
@@ -66,14 +67,19 @@ def _parser() -> etree.XMLParser:
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 
 
+def check_size(data: bytes, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> None:
+    """Refuse (``UnsafeXmlError``) more than ``max_bytes`` of XML, read or written."""
+    if len(data) > max_bytes:
+        raise UnsafeXmlError(f"XML of {len(data)} bytes exceeds the limit of {max_bytes} bytes")
+
+
 def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise ``XmlError``.
 
     The DOCTYPE check runs on the raw bytes (cheap, and catches internal subsets whose entities
     the parser would otherwise silently leave empty) and again on the parsed document.
     """
-    if len(data) > max_bytes:
-        raise UnsafeXmlError(f"XML of {len(data)} bytes exceeds the limit of {max_bytes} bytes")
+    check_size(data, max_bytes)
     if _DOCTYPE.search(data):
         raise UnsafeXmlError("XML with a DOCTYPE declaration is refused")
     try:

@@ -14,15 +14,15 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
-from adapters._render import checked_payload, product_for
+from adapters._render import checked_tree, product_for
 from adapters._soap import (
     SOAP_CONTENT_TYPE,
     SoapService,
-    envelope,
+    empty_envelope,
     envelope_problems,
+    envelope_tree_problems,
     reference_receipt,
 )
-from adapters._xml import serialize
 from adapters.base import Payload, Receipt, SendContext
 from adapters.europol.render import SE, build_siena_message
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gateway.schema.message import CanonicalMessage
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+BODY_XSD = SCHEMA_DIR / "siena-envelope-1.0.xsd"
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
 
 
@@ -60,11 +61,14 @@ class EuropolAdapter:
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
     ) -> Payload:
         product = product_for(self, decision)
-        body = serialize(envelope(build_siena_message(message, self.codes, recipient)))
-        return checked_payload(
+        request, body = empty_envelope()
+        build_siena_message(message, self.codes, recipient, parent=body)
+        return checked_tree(
             self,
-            body,
+            request,
+            self.tree_problems,
             product=product,
+            max_bytes=MAX_PAYLOAD_BYTES,
             recipient=recipient,
             headers={"SOAPAction": f'"{self.service.soap_action}"'},
         )
@@ -73,9 +77,13 @@ class EuropolAdapter:
         return envelope_problems(
             body,
             self.service.input_element,
-            SCHEMA_DIR / "siena-envelope-1.0.xsd",
+            BODY_XSD,
             MAX_PAYLOAD_BYTES,
         )
+
+    def tree_problems(self, root: etree._Element) -> list[str]:
+        """``validate_payload`` of an envelope already parsed (or just built)."""
+        return envelope_tree_problems(root, self.service.input_element, BODY_XSD)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         return await self.service.send(self.http, payload, context, reference_receipt)

@@ -299,11 +299,21 @@ class _Renderer(CodeCollector):
 
 
 def build_siena_message(
-    message: CanonicalMessage, codes: CodeTable, recipient: str | None = None
+    message: CanonicalMessage,
+    codes: CodeTable,
+    recipient: str | None = None,
+    *,
+    parent: etree._Element | None = None,
 ) -> etree._Element:
-    """The SienaMessage element for ``message``; raises ``RenderError`` listing paths."""
+    """The SienaMessage element for ``message`` (built inside ``parent`` when given); raises
+    ``RenderError`` listing paths."""
     renderer = _Renderer(codes)
-    root = etree.Element(f"{{{SE}}}SienaMessage", nsmap={"se": SE})
+    tag, nsmap = f"{{{SE}}}SienaMessage", {"se": SE}
+    root = (
+        etree.Element(tag, nsmap=nsmap)
+        if parent is None
+        else etree.SubElement(parent, tag, nsmap=nsmap)
+    )
     renderer.header(root, message, recipient)
     renderer.body(root, message)
     if renderer.violations:

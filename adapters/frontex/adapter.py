@@ -10,8 +10,8 @@ from lxml import etree
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_payload, product_for
-from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
+from adapters._render import checked_tree, message_data, product_for
+from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.frontex.common import NAMESPACE, PROFILE
 from adapters.frontex.event_report import render_event_report
@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 SCHEMA_DIR = Path(__file__).parent / "schema"
 CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "frontex" / "codes.yaml"
 # Root element → the XSD that checks it.
-ROOT_SCHEMAS: Mapping[str, str] = {
-    f"{{{NAMESPACE}}}EventReport": "frontex-event-report-1.0.xsd",
-    f"{{{NAMESPACE}}}OperationalPersonalData": "frontex-operational-personal-data-1.0.xsd",
+ROOT_SCHEMAS: Mapping[str, Path] = {
+    f"{{{NAMESPACE}}}EventReport": SCHEMA_DIR / "frontex-event-report-1.0.xsd",
+    f"{{{NAMESPACE}}}OperationalPersonalData": SCHEMA_DIR
+    / "frontex-operational-personal-data-1.0.xsd",
 }
 _RENDERERS: Mapping[str, Callable[[Mapping[str, Any], CodeTable], etree._Element]] = {
     "event_report": render_event_report,
@@ -60,8 +61,8 @@ class FrontexAdapter:
         """Pure: the XML document for the decision's product, validated before it is returned."""
         product = product_for(self, decision)
         renderer = _RENDERERS[product]
-        data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return checked_payload(self, serialize(renderer(data, self.codes)), product=product)
+        data = message_data(message)
+        return checked_tree(self, renderer(data, self.codes), self.tree_problems, product=product)
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against the XSD of the document's root element: paths and rules only."""
@@ -69,10 +70,14 @@ class FrontexAdapter:
             root = parse_xml(body)
         except XmlError as exc:
             return [f"/: {exc}"]
-        schema_file = ROOT_SCHEMAS.get(root.tag)
-        if schema_file is None:
+        return self.tree_problems(root)
+
+    def tree_problems(self, root: etree._Element) -> list[str]:
+        """``validate_payload`` of a document already parsed (or just built)."""
+        schema_path = ROOT_SCHEMAS.get(root.tag)
+        if schema_path is None:
             return ["/: root element is not a frontex-event-1.0 document"]
-        return xsd_problems(load_xsd(SCHEMA_DIR / schema_file), root)
+        return xsd_problems(load_xsd(schema_path), root)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored XML; the endpoint answers with a JSON receipt."""

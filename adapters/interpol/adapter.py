@@ -12,7 +12,7 @@ import jsonschema_rs
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_payload, product_for
+from adapters._render import checked_payload, message_data, product_for
 from adapters.base import Payload, Receipt, SendContext
 from adapters.interpol.render import PROFILE, render_document
 
@@ -79,7 +79,7 @@ class InterpolAdapter:
     ) -> Payload:
         """Pure: the JSON document for the decision's product, validated before it is returned."""
         product = product_for(self, decision)
-        data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data = message_data(message)
         document = render_document(data, product, self.codes)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return checked_payload(self, body.encode("utf-8"), product=product)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from lxml import etree
+
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_payload, product_for
-from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
+from adapters._render import checked_tree, message_data, product_for
+from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
 from adapters.pcc_see.common import NAMESPACE, PROFILE
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_FILE = "pcc-see-message-1.0.xsd"
+SCHEMA_PATH = SCHEMA_DIR / SCHEMA_FILE
 CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "pcc_see" / "codes.yaml"
 ROOT = f"{{{NAMESPACE}}}PccSeeMessage"
 
@@ -45,7 +48,7 @@ class PccSeeAdapter:
     ) -> Payload:
         """Pure: the XML for ``recipient`` (one of the destination's ``to``), validated."""
         product = product_for(self, decision)
-        data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data = message_data(message)
         destination = next((d for d in data["destinations"] if d["channel"] == self.name), None)
         parties = destination.get("to", []) if destination else []
         if recipient is None or recipient not in parties:
@@ -53,8 +56,13 @@ class PccSeeAdapter:
                 "pcc_see: one payload per recipient named in the destination",
                 [("$.destinations", "recipient missing or not among the destination's 'to'")],
             )
-        body = serialize(render_message(data, recipient, self.codes))
-        return checked_payload(self, body, product=product, recipient=recipient)
+        return checked_tree(
+            self,
+            render_message(data, recipient, self.codes),
+            self.tree_problems,
+            product=product,
+            recipient=recipient,
+        )
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against pcc-see-message-1.0.xsd: paths and rules, never values."""
@@ -62,9 +70,13 @@ class PccSeeAdapter:
             root = parse_xml(body)
         except XmlError as exc:
             return [f"/: {exc}"]
+        return self.tree_problems(root)
+
+    def tree_problems(self, root: etree._Element) -> list[str]:
+        """``validate_payload`` of a message already parsed (or just built)."""
         if root.tag != ROOT:
             return ["/: root element is not a pcc-see-1.0 message"]
-        return xsd_problems(load_xsd(SCHEMA_DIR / SCHEMA_FILE), root)
+        return xsd_problems(load_xsd(SCHEMA_PATH), root)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored XML to the recipient's central unit endpoint; JSON receipt back."""

@@ -15,15 +15,15 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
-from adapters._render import checked_payload, product_for
+from adapters._render import checked_tree, product_for
 from adapters._soap import (
     SOAP_CONTENT_TYPE,
     SoapService,
-    envelope,
+    empty_envelope,
     envelope_problems,
+    envelope_tree_problems,
     reference_receipt,
 )
-from adapters._xml import serialize
 from adapters.base import Payload, Receipt, SendContext
 from adapters.selec.render import SL, build_selec_request
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from gateway.schema.message import CanonicalMessage
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+BODY_XSD = SCHEMA_DIR / "selec-request-1.0.xsd"
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 
 
@@ -61,11 +62,14 @@ class SelecAdapter:
     ) -> Payload:
         product = product_for(self, decision)
         recipients = list(decision.recipients) or ([recipient] if recipient else [])
-        body = serialize(envelope(build_selec_request(message, self.codes, recipients)))
-        return checked_payload(
+        request, body = empty_envelope()
+        build_selec_request(message, self.codes, recipients, parent=body)
+        return checked_tree(
             self,
-            body,
+            request,
+            self.tree_problems,
             product=product,
+            max_bytes=MAX_PAYLOAD_BYTES,
             recipient=recipient,
             headers={"SOAPAction": f'"{self.service.soap_action}"'},
         )
@@ -74,9 +78,13 @@ class SelecAdapter:
         return envelope_problems(
             body,
             self.service.input_element,
-            SCHEMA_DIR / "selec-request-1.0.xsd",
+            BODY_XSD,
             MAX_PAYLOAD_BYTES,
         )
+
+    def tree_problems(self, root: etree._Element) -> list[str]:
+        """``validate_payload`` of an envelope already parsed (or just built)."""
+        return envelope_tree_problems(root, self.service.input_element, BODY_XSD)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         return await self.service.send(self.http, payload, context, reference_receipt)

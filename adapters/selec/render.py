@@ -238,11 +238,21 @@ class _Builder(CodeCollector):
 
 
 def build_selec_request(
-    message: CanonicalMessage, codes: CodeTable, recipients: Sequence[str]
+    message: CanonicalMessage,
+    codes: CodeTable,
+    recipients: Sequence[str],
+    *,
+    parent: etree._Element | None = None,
 ) -> etree._Element:
-    """The SelecRequest element; raises ``RenderError`` listing paths the profile cannot carry."""
+    """The SelecRequest element (built inside ``parent`` when given); raises ``RenderError``
+    listing paths the profile cannot carry."""
     builder = _Builder(codes)
-    root = etree.Element(f"{{{SL}}}SelecRequest", nsmap={"sl": SL})
+    tag, nsmap = f"{{{SL}}}SelecRequest", {"sl": SL}
+    root = (
+        etree.Element(tag, nsmap=nsmap)
+        if parent is None
+        else etree.SubElement(parent, tag, nsmap=nsmap)
+    )
     root.set("profile", PROFILE)
     builder.header(root, message, recipients)
     builder.content(root, message)
