@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import jsonschema_rs
 
@@ -51,6 +51,14 @@ def _problem(error: jsonschema_rs.ValidationError) -> str:
     return f"{where}: fails '{kind.name}'"
 
 
+def document_problems(document: Any) -> list[str]:
+    """``validate_payload`` of a document already read from JSON (or about to be written)."""
+    validator = _validator()
+    if validator.is_valid(document):
+        return []
+    return sorted(_problem(error) for error in validator.iter_errors(document))
+
+
 class InterpolAdapter:
     """Interpol via the NCB: diffusions (default) and red/yellow/blue/green/purple requests."""
 
@@ -82,7 +90,11 @@ class InterpolAdapter:
         data = message_data(message)
         document = render_document(data, product, self.codes)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return checked_payload(self, body.encode("utf-8"), product=product)
+        # The document just written out is what parsing the body would give back (string keys,
+        # lists, JSON scalars only), so it is checked without reading the body again.
+        return checked_payload(
+            self, body.encode("utf-8"), product=product, problems=document_problems(document)
+        )
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against interpol-notice-1.0.schema.json: paths and rules, never values."""
@@ -90,10 +102,7 @@ class InterpolAdapter:
             document = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return [f"$: not JSON ({type(exc).__name__})"]
-        validator = _validator()
-        if validator.is_valid(document):
-            return []
-        return sorted(_problem(error) for error in validator.iter_errors(document))
+        return document_problems(document)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """POST the stored JSON; the NCB endpoint answers with a JSON receipt."""

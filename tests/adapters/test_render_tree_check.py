@@ -1,8 +1,9 @@
-"""XML renders check the tree they built, not their own bytes parsed again: the verdict must be
-the one ``validate_payload`` gives for the same payload, refusals included."""
+"""Renders check the tree (XML) or document (JSON) they built, not their own bytes read again:
+the verdict must be the one ``validate_payload`` gives for the same payload, refusals included."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from adapters._codes import CodeTable
 from adapters._soap import SOAP_ENV
 from adapters._xml import parse_xml, serialize
 from adapters.errors import RenderError
+from adapters.interpol.adapter import InterpolAdapter, document_problems
 from adapters.registry import AdapterRegistry
 from contract_tests import kit
 
@@ -142,3 +144,33 @@ def test_render_refuses_a_payload_over_the_size_validate_payload_reads(
     with pytest.raises(RenderError) as info:
         kit.render_for_kit(adapter, case.message(), case.decision_overrides())
     assert any("exceeds the limit" in rule for _, rule in info.value.violations)
+
+
+@pytest.mark.parametrize("case", kit.golden_cases(["interpol"]), ids=lambda c: c.id)
+def test_interpol_checks_the_document_it_wrote_as_it_would_check_the_bytes(
+    case: kit.GoldenCase, registry: AdapterRegistry
+) -> None:
+    adapter = registry.get("interpol")
+    payload = kit.render_for_kit(adapter, case.message(), case.decision_overrides())
+    document = json.loads(payload.body)
+    assert document_problems(document) == [] == adapter.validate_payload(payload.body)
+    document["message_type"] = "NOT-A-CODE"
+    del document["subject"]
+    bad = json.dumps(document).encode()
+    assert document_problems(document)
+    assert document_problems(document) == adapter.validate_payload(bad)
+
+
+def test_interpol_render_refuses_a_document_the_schema_refuses(registry: AdapterRegistry) -> None:
+    codes: CodeTable = registry.get("interpol").codes  # type: ignore[attr-defined]
+    broken = InterpolAdapter(
+        CodeTable(
+            "interpol",
+            {**codes.entries, "kind": dict.fromkeys(codes.entries["kind"], "NOT-A-CODE")},
+        )
+    )
+    case = kit.golden_cases(["interpol"])[0]
+    with pytest.raises(RenderError) as info:
+        kit.render_for_kit(broken, case.message(), case.decision_overrides())
+    assert info.value.violations
+    assert "NOT-A-CODE" not in str(info.value)
