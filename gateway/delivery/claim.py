@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, exists, literal, or_, select, text, union_all, update
 
 from gateway.delivery.breaker import ChannelGate, load_gates, save_gate, take_probe
 from gateway.store.states import DeliveryState
-from gateway.store.tables import deliveries, messages
+from gateway.store.tables import CLAIMABLE_STATES_SQL, deliveries, messages
 
 RESENDABLE = (DeliveryState.QUEUED, DeliveryState.RETRY_WAIT, DeliveryState.UNKNOWN)
 
@@ -49,6 +49,24 @@ class ClaimedDelivery:
     payload_headers_json: str | None
     receipt_json: str | None
     traceparent: str | None
+
+
+def _resendable_due(channel: str, now: datetime) -> Any:
+    """Resendable and due, in the partial claim index's own words (see ``tables``)."""
+    return and_(
+        deliveries.c.channel == channel,
+        text(CLAIMABLE_STATES_SQL),
+        deliveries.c.next_attempt_at <= now,
+    )
+
+
+def _lapsed(channel: str, now: datetime) -> Any:
+    """Still ``sending`` after its lease ran out: its worker died or lost the store."""
+    return and_(
+        deliveries.c.channel == channel,
+        deliveries.c.state == DeliveryState.SENDING.value,
+        deliveries.c.lease_until <= now,
+    )
 
 
 def _due(now: datetime) -> Any:
@@ -78,14 +96,22 @@ def _claim_channel(
     lease_until: datetime,
     limit: int,
 ) -> list[ClaimedDelivery]:
-    pick = (
-        select(deliveries.c.id, deliveries.c.state)
-        .where(deliveries.c.channel == channel, _due(now))
-        .order_by(deliveries.c.priority_rank, deliveries.c.next_attempt_at, deliveries.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    prior = {row.id: row.state for row in conn.execute(pick)}
+    # Two ordered picks, each reading only what it returns (the claim index, and the few
+    # ``sending`` rows), merged here: one query over both kinds would sort the whole backlog.
+    order = (deliveries.c.priority_rank, deliveries.c.next_attempt_at, deliveries.c.id)
+    picked = [
+        row
+        for due in (_resendable_due(channel, now), _lapsed(channel, now))
+        for row in conn.execute(
+            select(deliveries.c.id, deliveries.c.state, *order[:2])
+            .where(due)
+            .order_by(*order)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ]
+    picked.sort(key=lambda r: (r.priority_rank, r.next_attempt_at or now, r.id))
+    prior = {row.id: row.state for row in picked[:limit]}
     if not prior:
         return []
     rows = conn.execute(
@@ -193,11 +219,14 @@ def claimable_channels(conn: Connection, *, now: datetime, channels: list[str]) 
     open_now = [c for c in channels if gates.get(c, ChannelGate(c)).mode(now) != "blocked"]
     if not open_now:
         return []
-    rows = conn.execute(
-        select(deliveries.c.channel)
-        .where(deliveries.c.channel.in_(open_now), _due(now))
-        .group_by(deliveries.c.channel)
-    )
+    # One small index probe per channel, however long the backlog.
+    probes = [
+        select(literal(channel).label("channel")).where(
+            exists().where(_resendable_due(channel, now)) | exists().where(_lapsed(channel, now))
+        )
+        for channel in open_now
+    ]
+    rows = conn.execute(union_all(*probes) if len(probes) > 1 else probes[0])
     return [row.channel for row in rows]
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 NAMING = {
@@ -85,6 +86,11 @@ messages = Table(
     Index(None, "sender_country", "received_at"),
 )
 
+# The deliveries a worker claims once ``next_attempt_at`` passed (``queued``, ``retry_wait``,
+# ``unknown``). The claim index holds only these rows; claim queries repeat this literal
+# clause, which is how SQLite and PostgreSQL see that the partial index applies.
+CLAIMABLE_STATES_SQL = "state IN ('queued', 'retry_wait', 'unknown')"
+
 deliveries = Table(
     "deliveries",
     metadata,
@@ -124,6 +130,16 @@ deliveries = Table(
     Index(None, "state", "priority_rank", "next_attempt_at", "id"),
     Index(None, "message_id"),
     Index(None, "channel", "state"),
+    # Claim order within a channel, so a claim reads the rows it takes and not the backlog.
+    Index(
+        "ix_deliveries_claimable",
+        "channel",
+        "priority_rank",
+        "next_attempt_at",
+        "id",
+        sqlite_where=text(CLAIMABLE_STATES_SQL),
+        postgresql_where=text(CLAIMABLE_STATES_SQL),
+    ),
 )
 
 attempts = Table(
