@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lxml import etree
 
@@ -14,7 +16,7 @@ from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
 from adapters.pcc_see.common import NAMESPACE, PROFILE
-from adapters.pcc_see.render import render_message
+from adapters.pcc_see.render import readdressed, render_message
 
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision
@@ -25,6 +27,13 @@ SCHEMA_FILE = "pcc-see-message-1.0.xsd"
 SCHEMA_PATH = SCHEMA_DIR / SCHEMA_FILE
 CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "pcc_see" / "codes.yaml"
 ROOT = f"{{{NAMESPACE}}}PccSeeMessage"
+
+
+class _LastMessage(threading.local):
+    """The message this thread rendered last and its tree, which is only ever read or copied."""
+
+    message: CanonicalMessage | None = None
+    tree: etree._Element | None = None
 
 
 class PccSeeAdapter:
@@ -42,6 +51,7 @@ class PccSeeAdapter:
         # The registry passes the checked table; standalone use loads the shipped one.
         self.codes = codes if codes is not None else load_code_table(self.name, CODES_FILE)
         self._http = HttpChannel(self.name)
+        self._last = _LastMessage()
 
     def render(
         self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
@@ -58,11 +68,26 @@ class PccSeeAdapter:
             )
         return checked_tree(
             self,
-            render_message(data, recipient, self.codes),
+            self._message_for(message, data, recipient),
             self.tree_problems,
             product=product,
             recipient=recipient,
         )
+
+    def _message_for(
+        self, message: CanonicalMessage, data: Mapping[str, Any], recipient: str
+    ) -> etree._Element:
+        """The message built once for the first recipient; a copy readdressed for the others.
+
+        Intake renders the same message for each recipient in turn and only ``<Recipient>``
+        differs, so copying the first tree (in C) replaces building it again in Python.
+        """
+        last = self._last
+        if last.message is message and last.tree is not None:
+            return readdressed(last.tree, recipient, self.codes)
+        tree = render_message(data, recipient, self.codes)
+        last.message, last.tree = message, tree
+        return tree
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against pcc-see-message-1.0.xsd: paths and rules, never values."""

@@ -7,6 +7,7 @@ the sending and receiving national central units (Art 4(3)).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from lxml import etree
@@ -14,6 +15,7 @@ from lxml import etree
 from adapters._codes import CodeTable
 from adapters.errors import RenderError
 from adapters.pcc_see.common import (
+    NAMESPACE,
     PROFILE,
     Msg,
     Node,
@@ -31,6 +33,7 @@ from adapters.pcc_see.entities import (
 )
 
 INSTRUMENT = "pcc_see"
+_RECIPIENT = f"{{{NAMESPACE}}}Recipient"
 
 
 def central_unit(country: str) -> str:
@@ -118,6 +121,18 @@ def render_message(message: Msg, recipient: str, codes: CodeTable) -> etree._Ele
     children.extend(entity_sections(message, codes))
     children.extend(events_links_route_statistics(message, codes))
     return node("PccSeeMessage", *children, profile=PROFILE).build()
+
+
+def readdressed(tree: etree._Element, recipient: str, codes: CodeTable) -> etree._Element:
+    """A copy of a rendered message, for ``recipient``: what ``render_message`` would build."""
+    copied = copy.deepcopy(tree)
+    holder = copied.find(_RECIPIENT)
+    if holder is None:
+        raise ValueError("not a rendered pcc-see-1.0 message")
+    country, central = holder
+    country.text = country_code(codes, recipient)
+    central.text = central_unit(recipient)
+    return copied
 
 
 def _legal_basis(message: Msg) -> Node:
