@@ -87,33 +87,55 @@ def _due(now: datetime) -> Any:
     )
 
 
-def _claim_channel(
+def _pick(conn: Connection, limits: Mapping[str, int], now: datetime) -> dict[str, str]:
+    """Due deliveries to lease, at most ``limits[channel]`` per channel: id → state now.
+
+    One ordered pick per channel through the claim index, and one pick of lapsed ``sending``
+    rows for all channels (there are few), merged here in claim order: a single query over
+    both kinds would sort the whole backlog.
+    """
+    order = (deliveries.c.priority_rank, deliveries.c.next_attempt_at, deliveries.c.id)
+    columns = (deliveries.c.id, deliveries.c.state, deliveries.c.channel, *order[:2])
+    by_channel: dict[str, list[Any]] = {}
+    for channel, limit in limits.items():
+        by_channel[channel] = list(
+            conn.execute(
+                select(*columns)
+                .where(_resendable_due(channel, now))
+                .order_by(*order)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+    lapsed = conn.execute(
+        select(*columns)
+        .where(
+            deliveries.c.channel.in_(list(limits)),
+            deliveries.c.state == DeliveryState.SENDING.value,
+            deliveries.c.lease_until <= now,
+        )
+        .order_by(*order)
+        .limit(sum(limits.values()))
+        .with_for_update(skip_locked=True)
+    )
+    for row in lapsed:
+        by_channel[row.channel].append(row)
+    prior: dict[str, str] = {}
+    for channel, rows in by_channel.items():
+        rows.sort(key=lambda r: (r.priority_rank, r.next_attempt_at or now, r.id))
+        prior.update((row.id, row.state) for row in rows[: limits[channel]])
+    return prior
+
+
+def _lease(
     conn: Connection,
-    channel: str,
+    prior: Mapping[str, str],
     *,
     worker_id: str,
     now: datetime,
     lease_until: datetime,
-    limit: int,
 ) -> list[ClaimedDelivery]:
-    # Two ordered picks, each reading only what it returns (the claim index, and the few
-    # ``sending`` rows), merged here: one query over both kinds would sort the whole backlog.
-    order = (deliveries.c.priority_rank, deliveries.c.next_attempt_at, deliveries.c.id)
-    picked = [
-        row
-        for due in (_resendable_due(channel, now), _lapsed(channel, now))
-        for row in conn.execute(
-            select(deliveries.c.id, deliveries.c.state, *order[:2])
-            .where(due)
-            .order_by(*order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ]
-    picked.sort(key=lambda r: (r.priority_rank, r.next_attempt_at or now, r.id))
-    prior = {row.id: row.state for row in picked[:limit]}
-    if not prior:
-        return []
+    """Stamp the lease on the picked rows (re-checked as due) and read what sending needs."""
     rows = conn.execute(
         update(deliveries)
         .where(deliveries.c.id.in_(list(prior)), _due(now))
@@ -142,6 +164,8 @@ def _claim_channel(
             deliveries.c.receipt_json,
         )
     ).all()
+    if not rows:
+        return []
     message_ids = {row.message_id for row in rows}
     traceparents = {
         row.id: row.traceparent
@@ -186,7 +210,8 @@ def claim_due_deliveries(
     breakers are skipped, an open breaker whose wait is over yields exactly one probe."""
     lease_until = now + timedelta(seconds=lease_s)
     gates = load_gates(conn)
-    claimed: list[ClaimedDelivery] = []
+    limits: dict[str, int] = {}
+    probing: list[ChannelGate] = []
     for channel, free in wants.items():
         if free <= 0:
             continue
@@ -194,17 +219,22 @@ def claim_due_deliveries(
         mode = gate.mode(now)
         if mode == "blocked":
             continue
-        limit = free
         if mode == "probe":
             if not take_probe(conn, channel, now, lease_until):
                 continue
-            limit = 1
-        rows = _claim_channel(
-            conn, channel, worker_id=worker_id, now=now, lease_until=lease_until, limit=limit
-        )
-        if mode == "probe" and not rows:
+            probing.append(gate)
+            free = 1
+        limits[channel] = free
+    if not limits:
+        return []
+    prior = _pick(conn, limits, now)
+    claimed = (
+        _lease(conn, prior, worker_id=worker_id, now=now, lease_until=lease_until) if prior else []
+    )
+    got = {c.channel for c in claimed}
+    for gate in probing:
+        if gate.channel not in got:
             save_gate(conn, gate, now)  # nothing to probe with: leave the breaker as it was
-        claimed.extend(rows)
     claimed.sort(key=lambda c: (c.priority_rank, c.next_attempt_at or now, c.id))
     return claimed
 

@@ -56,28 +56,59 @@ class FinishedAttempt:
     breaker: BreakerPolicy
 
 
-def _next_values(verdict: Verdict, step: Step, now: datetime) -> dict[str, object]:
-    values: dict[str, object] = {
-        "state": step.state.value,
-        "next_attempt_at": step.next_attempt_at,
-        "lease_owner": None,
-        "lease_until": None,
-        "last_error_class": verdict.error_class,
-        "last_http_status": verdict.http_status,
-        "last_error": None if verdict.outcome is Outcome.DELIVERED else _summary(verdict, step),
-        "updated_at": now,
+def _receipt_json(verdict: Verdict) -> str:
+    receipt = verdict.receipt
+    return json.dumps(
+        {
+            "reference": receipt.reference if receipt else None,
+            "http_status": receipt.http_status if receipt else None,
+            "duplicate": receipt.duplicate if receipt else False,
+        }
+    )
+
+
+def _move_params(f: FinishedAttempt, worker_id: str) -> dict[str, object]:
+    verdict, step = f.verdict, f.step
+    params: dict[str, object] = {
+        "m_id": f.claimed.id,
+        "m_worker_id": worker_id,
+        "m_state": step.state.value,
+        "m_next_attempt_at": step.next_attempt_at,
+        "m_error_class": verdict.error_class,
+        "m_http_status": verdict.http_status,
+        "m_error": None if verdict.outcome is Outcome.DELIVERED else _summary(verdict, step),
+        "m_now": f.attempt.ended_at,
     }
     if step.state is DeliveryState.DELIVERED:
-        receipt = verdict.receipt
-        values["delivered_at"] = now
-        values["receipt_json"] = json.dumps(
-            {
-                "reference": receipt.reference if receipt else None,
-                "http_status": receipt.http_status if receipt else None,
-                "duplicate": receipt.duplicate if receipt else False,
-            }
-        )
-    return values
+        params["m_receipt_json"] = _receipt_json(verdict)
+    return params
+
+
+_TIME = deliveries.c.updated_at.type
+
+# The delivery's next state, lease-guarded; one statement for a whole batch (executemany).
+_MOVE_ON = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("m_id"),
+        deliveries.c.state == DeliveryState.SENDING.value,
+        deliveries.c.lease_owner == bindparam("m_worker_id"),
+    )
+    .values(
+        state=bindparam("m_state"),
+        next_attempt_at=bindparam("m_next_attempt_at", type_=_TIME),
+        lease_owner=None,
+        lease_until=None,
+        last_error_class=bindparam("m_error_class"),
+        last_http_status=bindparam("m_http_status"),
+        last_error=bindparam("m_error"),
+        updated_at=bindparam("m_now", type_=_TIME),
+    )
+)
+_MOVE_DELIVERED = _MOVE_ON.values(
+    delivered_at=bindparam("m_now", type_=_TIME),
+    receipt_json=bindparam("m_receipt_json"),
+)
 
 
 # One statement for every attempt row of a batch; its number counts the rows before it.
@@ -109,21 +140,29 @@ def record_attempts(
     Breaker results are applied per channel in the given order, a run of successes as one
     statement (a success after a success changes nothing).
     """
-    held = [
+    if not finished:
+        return []
+    ids = [f.claimed.id for f in finished]
+    # Locked (PostgreSQL) so that no lapsed-lease claim slips in before the updates below.
+    still_held = set(
         conn.execute(
-            update(deliveries)
+            select(deliveries.c.id)
             .where(
-                deliveries.c.id == f.claimed.id,
+                deliveries.c.id.in_(ids),
                 deliveries.c.state == DeliveryState.SENDING.value,
                 deliveries.c.lease_owner == worker_id,
             )
-            .values(_next_values(f.verdict, f.step, f.attempt.ended_at))
-        ).rowcount
-        == 1
-        for f in finished
-    ]
-    if not finished:
-        return held
+            .with_for_update()
+        ).scalars()
+    )
+    held = [f.claimed.id in still_held for f in finished]
+    moves = [_move_params(f, worker_id) for f, ok in zip(finished, held, strict=True) if ok]
+    delivered = [m for m in moves if "m_receipt_json" in m]
+    others = [m for m in moves if "m_receipt_json" not in m]
+    if delivered:
+        conn.execute(_MOVE_DELIVERED, delivered)
+    if others:
+        conn.execute(_MOVE_ON, others)
     conn.execute(
         _INSERT_ATTEMPT,
         [

@@ -4,6 +4,7 @@ taken ahead and never used go back as they were; several attempts are recorded a
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -294,8 +295,14 @@ async def test_a_batch_of_attempts_is_numbered_per_delivery_and_moves_each_on(
     by_id = {item.id: item for item in first}
     batch = [finished(by_id[i], result) for i, result in zip(ids, results, strict=True)]
     assert store.write_sync(lambda c: record_attempts(c, batch, worker_id="w")) == [True] * 3
-    states = [delivery_row(store, i).state for i in ids]
-    assert states == ["delivered", "retry_wait", "delivered"]
+    rows = [delivery_row(store, i) for i in ids]
+    assert [r.state for r in rows] == ["delivered", "retry_wait", "delivered"]
+    assert json.loads(rows[0].receipt_json)["reference"] == "r-1"
+    assert rows[0].delivered_at is not None
+    assert rows[0].lease_owner is None
+    assert (rows[1].receipt_json, rows[1].delivered_at) == (None, None)
+    assert rows[1].last_error == "transient; TransientError; HTTP 503"
+    assert rows[1].next_attempt_at > rows[1].updated_at
     gate = store.read_sync(lambda c: c.execute(select(channel_states)).one())
     assert (gate.breaker_state, gate.consecutive_failures) == ("closed", 0)
 
