@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from gateway.config import BreakerPolicy
-from gateway.delivery.breaker import record_channel_result
+from gateway.delivery.breaker import BreakerState, record_channel_result
 from gateway.delivery.claim import ClaimedDelivery
 from gateway.delivery.classify import Outcome, Verdict
 from gateway.delivery.schedule import Step
 from gateway.store.states import DeliveryState
-from gateway.store.tables import attempts, deliveries
+from gateway.store.tables import attempts, channel_states, deliveries
 
 
 @dataclass(frozen=True)
@@ -187,30 +187,33 @@ def record_attempts(
 
 
 def _apply_breaker_results(conn: Connection, finished: Sequence[FinishedAttempt]) -> None:
-    success_pending: FinishedAttempt | None = None
-    for f in finished:
-        if f.verdict.outcome is Outcome.PERMANENT:
-            continue  # says nothing about the destination's health
-        if success_pending is not None and success_pending.claimed.channel != f.claimed.channel:
-            _record_success(conn, success_pending)
-            success_pending = None
-        if f.verdict.outcome is Outcome.DELIVERED:
-            success_pending = f
-            continue
-        if success_pending is not None:
-            _record_success(conn, success_pending)
-            success_pending = None
-        record_channel_result(
-            conn, f.claimed.channel, success=False, policy=f.breaker, now=f.attempt.ended_at
-        )
-    if success_pending is not None:
-        _record_success(conn, success_pending)
-
-
-def _record_success(conn: Connection, f: FinishedAttempt) -> None:
-    record_channel_result(
-        conn, f.claimed.channel, success=True, policy=f.breaker, now=f.attempt.ended_at
+    """Breaker inputs in the given order, as if applied one by one. A success changes only a
+    channel whose row shows failures or a breaker not closed; one read for the whole batch
+    finds those, so a healthy channel's row is neither written nor locked."""
+    relevant = [f for f in finished if f.verdict.outcome is not Outcome.PERMANENT]
+    if not relevant:
+        return  # permanent errors say nothing about the destination's health
+    unwell = set(
+        conn.execute(
+            select(channel_states.c.channel).where(
+                channel_states.c.channel.in_({f.claimed.channel for f in relevant}),
+                (channel_states.c.breaker_state != BreakerState.CLOSED.value)
+                | (channel_states.c.consecutive_failures != 0),
+            )
+        ).scalars()
     )
+    for f in relevant:
+        channel = f.claimed.channel
+        success = f.verdict.outcome is Outcome.DELIVERED
+        if success and channel not in unwell:
+            continue
+        record_channel_result(
+            conn, channel, success=success, policy=f.breaker, now=f.attempt.ended_at
+        )
+        if success:
+            unwell.discard(channel)
+        else:
+            unwell.add(channel)
 
 
 def record_attempt(

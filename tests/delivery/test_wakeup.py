@@ -313,6 +313,8 @@ async def test_a_batch_of_attempts_is_numbered_per_delivery_and_moves_each_on(
             c, [finished(again, TransientError("down", http_status=503))], worker_id="w"
         )
     )
+    gate = store.read_sync(lambda c: c.execute(select(channel_states)).one())
+    assert (gate.breaker_state, gate.consecutive_failures) == ("closed", 1)
     numbers = [a.number for a in attempt_rows(store, ids[1])]
     assert numbers == [1, 2]
     assert [a.number for a in attempt_rows(store, ids[0])] == [1]
@@ -321,6 +323,8 @@ async def test_a_batch_of_attempts_is_numbered_per_delivery_and_moves_each_on(
         lambda c: record_attempts(c, [finished(again, Receipt("late", 200))], worker_id="w")
     ) == [False]
     assert delivery_row(store, ids[1]).state in ("retry_wait", "failed")
+    gate = store.read_sync(lambda c: c.execute(select(channel_states)).one())
+    assert (gate.breaker_state, gate.consecutive_failures) == ("closed", 0)
     assert attempt_rows(store, ids[1])[-1].detail == "lease lost before the result was recorded"
 
 
