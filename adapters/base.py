@@ -83,8 +83,9 @@ class Adapter(Protocol):
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems found checking ``body`` against the channel's schema; empty when valid.
 
-        Used by ``render`` before it returns and by the channel's simulator on arrival. The
-        problems name paths and rules, never values.
+        ``render`` applies the same check before it returns (to the tree or document it has
+        just built, which is what parsing its bytes would give); the channel's simulator runs it
+        on arrival. The problems name paths and rules, never values.
         """
         ...
 
