@@ -42,7 +42,7 @@ from gateway.telemetry import (
     current_traceparent,
     intake_span,
     log_event,
-    mark_error,
+    record_planned,
     set_attributes,
     stage_span,
 )
@@ -165,36 +165,37 @@ def plan_deliveries(
         )
         for group in groups:
             recipient = group[0] if adapter.per_recipient and group else None
-            where = {"marri.channel": destination.channel, "marri.recipient": recipient}
-            # One span per delivery for both stages: spans are a measurable share of intake's
-            # CPU, and the decision's outcome and the payload's size say what each stage did.
-            with stage_span(f"plan {destination.channel}", **where) as span:
-                decision = engine.decide(message, facts, destination, recipients=group)
-                set_attributes(
-                    span,
-                    **{
-                        "marri.decision.outcome": decision.outcome,
-                        "marri.decision.rules": [f.rule for f in decision.findings],
-                    },
-                )
-                payload: Payload | None = None
-                problems: tuple[Violation, ...] = ()
-                if decision.outcome != "deny":
-                    try:
-                        payload = adapter.render(
-                            apply_redactions(message, decision), decision, recipient=recipient
+            decision = engine.decide(message, facts, destination, recipients=group)
+            payload: Payload | None = None
+            problems: tuple[Violation, ...] = ()
+            error_type: str | None = None
+            if decision.outcome != "deny":
+                try:
+                    payload = adapter.render(
+                        apply_redactions(message, decision), decision, recipient=recipient
+                    )
+                except RenderError as exc:
+                    error_type = type(exc).__name__
+                    problems = tuple(
+                        Violation(
+                            f"$.destinations[{index}]" if not p.startswith("$") else p,
+                            "not_renderable",
+                            f"{destination.channel}: {text}",
                         )
-                        set_attributes(span, **{"marri.payload.size": len(payload.body)})
-                    except RenderError as exc:
-                        mark_error(span, type(exc).__name__)
-                        problems = tuple(
-                            Violation(
-                                f"$.destinations[{index}]" if not p.startswith("$") else p,
-                                "not_renderable",
-                                f"{destination.channel}: {text}",
-                            )
-                            for p, text in (exc.violations or [("", str(exc))])
-                        )
+                        for p, text in (exc.violations or [("", str(exc))])
+                    )
+            # An event on the intake span, not a span per delivery: spans were a measurable
+            # share of intake's CPU; the event's time marks when this delivery was planned.
+            record_planned(
+                **{
+                    "marri.channel": destination.channel,
+                    "marri.recipient": recipient,
+                    "marri.decision.outcome": decision.outcome,
+                    "marri.decision.rules": [f.rule for f in decision.findings],
+                    "marri.payload.size": len(payload.body) if payload is not None else None,
+                    "error.type": error_type,
+                }
+            )
             plans.append(
                 PlannedDelivery(
                     destination.channel, recipient, product, decision, payload, problems

@@ -11,6 +11,7 @@ from gateway.telemetry.spans import (
     log_event,
     mark_error,
     parse_traceparent,
+    record_planned,
     set_attributes,
     stage_span,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "log_event",
     "mark_error",
     "parse_traceparent",
+    "record_planned",
     "safe_attributes",
     "set_attributes",
     "stage_span",

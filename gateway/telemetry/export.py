@@ -13,7 +13,7 @@ from opentelemetry.trace import Status
 from gateway.telemetry.attributes import safe_attributes, safe_status_description
 
 # Events we emit on purpose; exception events (with messages and stack traces) never pass.
-ALLOWED_EVENTS = frozenset({"retry_scheduled", "dead_letter", "receipt"})
+ALLOWED_EVENTS = frozenset({"planned", "retry_scheduled", "dead_letter", "receipt"})
 
 
 def sanitised(span: ReadableSpan) -> ReadableSpan:

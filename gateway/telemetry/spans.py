@@ -1,10 +1,11 @@
 """Span helpers for the two halves of a message's life: intake and delivery attempts.
 
-Intake runs in one SERVER span with a child per stage (validate, one ``plan <channel>`` per
-delivery covering its decision and rendering, commit); its context is stored with the message as
-``traceparent`` (the creation context). Each delivery attempt is a new trace whose PRODUCER span
-LINKS to that context, so a retry hours later does not stretch the intake trace; the transport's
-CLIENT span is its child and its ``traceparent`` is what the destination receives.
+Intake runs in one SERVER span with a child span for validation and one for the commit, and a
+``planned`` event per delivery (its decision and rendering); its context is stored with the
+message as ``traceparent`` (the creation context). Each delivery attempt is a new trace whose
+PRODUCER span LINKS to that context, so a retry hours later does not stretch the intake trace;
+the transport's CLIENT span is its child and its ``traceparent`` is what the destination
+receives.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gateway.telemetry.attributes import safe_attributes
 from gateway.telemetry.setup import tracer
 
 MESSAGING_SYSTEM = "marri"
+PLANNED_EVENT = "planned"
 _propagator = TraceContextTextMapPropagator()
 
 
@@ -89,9 +91,14 @@ def intake_span(incoming_traceparent: str | None) -> Iterator[trace.Span]:
 
 @contextmanager
 def stage_span(name: str, **attributes: Any) -> Iterator[trace.Span]:
-    """A child span for one intake stage (validate, plan a delivery, commit)."""
+    """A child span for one intake stage (validate, commit)."""
     with _span(name, attributes=attributes) as span:
         yield span
+
+
+def record_planned(**attributes: Any) -> None:
+    """A ``planned`` event on the current (intake) span: one delivery decided and rendered."""
+    trace.get_current_span().add_event(PLANNED_EVENT, safe_attributes(attributes))
 
 
 def set_attributes(span: trace.Span, **attributes: Any) -> None:
