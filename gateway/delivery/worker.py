@@ -287,12 +287,13 @@ class DeliveryWorker:
             self._tasks[task] = item
             task.add_done_callback(self._done)
 
+    def _free_slot(self, channel: _Channel) -> None:
+        channel.in_flight -= 1
+        self._start_ready(channel)
+        self._wake.set()
+
     def _done(self, task: asyncio.Task[None]) -> None:
-        item = self._tasks.pop(task, None)
-        if item is not None:
-            channel = self._channels[item.channel]
-            channel.in_flight -= 1
-            self._start_ready(channel)
+        self._tasks.pop(task, None)
         self._wake.set()
 
     async def _hand_back_unsent(self, items: list[ClaimedDelivery]) -> None:
@@ -414,10 +415,21 @@ class DeliveryWorker:
         return found if isinstance(found, Receipt) else None
 
     async def _attempt(self, channel: _Channel, item: ClaimedDelivery) -> None:
-        if self._budget_s(channel.settings, item) < self._full_budget_s(channel.settings) / 2:
-            # Leased ahead, it waited for a slot until too little of its lease was left.
+        """Send (holding one of the channel's slots), then record (the slot already free for
+        the next send: the destination is done with this one)."""
+        try:
+            if self._budget_s(channel.settings, item) < self._full_budget_s(channel.settings) / 2:
+                finished = None  # leased ahead, it waited until too little lease was left
+            else:
+                finished = await self._send_and_classify(channel, item)
+        finally:
+            self._free_slot(channel)
+        if finished is None:
             await self._hand_back_unsent([item])
-            return
+        else:
+            await self._record(finished)
+
+    async def _send_and_classify(self, channel: _Channel, item: ClaimedDelivery) -> FinishedAttempt:
         started = self.clock()
         began = time.monotonic()
         with attempt_span(
@@ -450,21 +462,13 @@ class DeliveryWorker:
             record = AttemptRecord(
                 started, ended, (time.monotonic() - began) * 1000, span.trace_id, span.span_id
             )
-        await self._record(channel, item, verdict, step, record)
+        return FinishedAttempt(item, verdict, step, record, channel.settings.breaker)
 
-    async def _record(
-        self,
-        channel: _Channel,
-        item: ClaimedDelivery,
-        verdict: Verdict,
-        step: Step,
-        record: AttemptRecord,
-    ) -> None:
+    async def _record(self, finished: FinishedAttempt) -> None:
         """Record the attempt, sharing one transaction with the attempts that finished
         meanwhile (group commit: one fsync for many on SQLite, fewer commits on PostgreSQL)."""
-        entry = _PendingRecord(
-            FinishedAttempt(item, verdict, step, record, channel.settings.breaker)
-        )
+        item, verdict = finished.claimed, finished.verdict
+        entry = _PendingRecord(finished)
         self._pending.append(entry)
         async with self._flush_lock:
             if entry.held is None and not entry.failed:
