@@ -21,8 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
+import importlib.util
 import json
 import ssl
+import sys
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +53,12 @@ __all__ = [
 
 MAX_IN_FLIGHT = 8
 RETRYABLE_STATUSES = frozenset({408, 429})
+
+# httpcore tries ``import sniffio`` several times per request (to tell asyncio from trio).
+# Without that package each failed import searches sys.path again (~35 µs); a None entry in
+# sys.modules, the import system's documented way to block a module, fails it at once.
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    sys.modules["sniffio"] = None  # type: ignore[assignment]  # blocked, see above
 
 
 @dataclass(frozen=True)
@@ -247,14 +256,7 @@ def _client_span(channel: str, url: str, traceparent: str | None) -> Iterator[tr
     Its parent is the caller's current span; without one, the ``traceparent`` the context
     carries, so the destination still sees the delivery's trace id.
     """
-    target = httpx.URL(url)
-    attributes: dict[str, str | int] = {
-        "http.request.method": "POST",
-        "server.address": target.host,
-        "messaging.destination.name": channel,
-    }
-    if target.port is not None:
-        attributes["server.port"] = target.port
+    attributes = _span_attributes(channel, url)
     tracer = trace.get_tracer("adapters.http")
     parent = None
     if traceparent and not trace.get_current_span().get_span_context().is_valid:
@@ -270,14 +272,29 @@ def _client_span(channel: str, url: str, traceparent: str | None) -> Iterator[tr
         yield span
 
 
+@functools.lru_cache(maxsize=256)
+def _span_attributes(channel: str, url: str) -> dict[str, str | int]:
+    # Parsed once per URL (each channel posts to one); OpenTelemetry copies what it is given.
+    target = httpx.URL(url)
+    attributes: dict[str, str | int] = {
+        "http.request.method": "POST",
+        "server.address": target.host,
+        "messaging.destination.name": channel,
+    }
+    if target.port is not None:
+        attributes["server.port"] = target.port
+    return attributes
+
+
 def timeout_of(context: SendContext) -> httpx.Timeout:
     """Explicit timeouts: connect and pool from the connect budget, read and write from read."""
-    return httpx.Timeout(
-        connect=context.connect_timeout_s,
-        read=context.read_timeout_s,
-        write=context.read_timeout_s,
-        pool=context.connect_timeout_s,
-    )
+    return _timeout(context.connect_timeout_s, context.read_timeout_s)
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(connect_s: float, read_s: float) -> httpx.Timeout:
+    # Built once per pair: a channel's timeouts are the same for every request.
+    return httpx.Timeout(connect=connect_s, read=read_s, write=read_s, pool=connect_s)
 
 
 def wire_headers(payload: Payload, context: SendContext) -> dict[str, str]:
