@@ -10,8 +10,10 @@ the same verdict (``tests/adapters/test_render_tree_check.py``).
 
 from __future__ import annotations
 
+import contextlib
+import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -39,6 +41,39 @@ def message_data(message: CanonicalMessage) -> Mapping[str, Any]:
     data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
     _last_dump.pair = (message, data)
     return data
+
+
+# What XML 1.0 cannot carry at all (its Char production): C0 controls but tab, LF and CR,
+# lone surrogates and U+FFFE/U+FFFF. lxml refuses such text with a ValueError when it is set.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _paths_with(pattern: re.Pattern[str], data: object, path: str = "$") -> Iterator[str]:
+    if isinstance(data, str):
+        if pattern.search(data):
+            yield path
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _paths_with(pattern, value, f"{path}.{key}")
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            yield from _paths_with(pattern, value, f"{path}[{index}]")
+
+
+@contextlib.contextmanager
+def xml_text_of(adapter: Adapter, message: CanonicalMessage) -> Iterator[None]:
+    """Building an XML profile's document: text XML 1.0 cannot carry (control characters the
+    canonical schema lets through) is a ``RenderError`` naming the fields, not a crash."""
+    try:
+        yield
+    except ValueError as exc:
+        paths = list(_paths_with(_NOT_XML, message_data(message)))
+        if not paths:
+            raise  # not the text: a fault of the adapter, not of the message
+        raise RenderError(
+            f"{adapter.name}: the message holds characters XML 1.0 cannot carry",
+            [(path, "holds a control character XML 1.0 cannot carry") for path in paths],
+        ) from exc
 
 
 def product_for(adapter: Adapter, decision: Decision) -> str:

@@ -14,7 +14,7 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
-from adapters._render import checked_tree, product_for
+from adapters._render import checked_tree, product_for, xml_text_of
 from adapters._soap import (
     SOAP_CONTENT_TYPE,
     SoapService,
@@ -62,7 +62,8 @@ class EuropolAdapter:
     ) -> Payload:
         product = product_for(self, decision)
         request, body = empty_envelope()
-        build_siena_message(message, self.codes, recipient, parent=body)
+        with xml_text_of(self, message):
+            build_siena_message(message, self.codes, recipient, parent=body)
         return checked_tree(
             self,
             request,

@@ -10,7 +10,7 @@ from lxml import etree
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_tree, message_data, product_for
+from adapters._render import checked_tree, message_data, product_for, xml_text_of
 from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.frontex.common import NAMESPACE, PROFILE
@@ -62,7 +62,9 @@ class FrontexAdapter:
         product = product_for(self, decision)
         renderer = _RENDERERS[product]
         data = message_data(message)
-        return checked_tree(self, renderer(data, self.codes), self.tree_problems, product=product)
+        with xml_text_of(self, message):
+            root = renderer(data, self.codes)
+        return checked_tree(self, root, self.tree_problems, product=product)
 
     def validate_payload(self, body: bytes) -> list[str]:
         """Problems against the XSD of the document's root element: paths and rules only."""

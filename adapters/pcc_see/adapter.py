@@ -11,7 +11,7 @@ from lxml import etree
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_tree, message_data, product_for
+from adapters._render import checked_tree, message_data, product_for, xml_text_of
 from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
@@ -66,9 +66,11 @@ class PccSeeAdapter:
                 "pcc_see: one payload per recipient named in the destination",
                 [("$.destinations", "recipient missing or not among the destination's 'to'")],
             )
+        with xml_text_of(self, message):
+            root = self._message_for(message, data, recipient)
         return checked_tree(
             self,
-            self._message_for(message, data, recipient),
+            root,
             self.tree_problems,
             product=product,
             recipient=recipient,

@@ -15,7 +15,7 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._http import HttpChannel
-from adapters._render import checked_tree, product_for
+from adapters._render import checked_tree, product_for, xml_text_of
 from adapters._soap import (
     SOAP_CONTENT_TYPE,
     SoapService,
@@ -63,7 +63,8 @@ class SelecAdapter:
         product = product_for(self, decision)
         recipients = list(decision.recipients) or ([recipient] if recipient else [])
         request, body = empty_envelope()
-        build_selec_request(message, self.codes, recipients, parent=body)
+        with xml_text_of(self, message):
+            build_selec_request(message, self.codes, recipients, parent=body)
         return checked_tree(
             self,
             request,

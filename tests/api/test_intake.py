@@ -218,6 +218,23 @@ async def test_error_texts_do_not_echo_submitted_values(
     assert "Zorica" not in response.text
 
 
+async def test_text_an_xml_channel_cannot_carry_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, tokens: Tokens, context: GatewayContext
+) -> None:
+    data = variant()
+    data["subject"] = "Secret-Subject\u0001with a control character"
+    before = row_counts(context.store)
+    response = await client.post(
+        "/v1/messages", content=dumps(data), headers=auth(tokens.sender("AL"))
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "not_renderable"
+    assert {v["path"] for v in error["violations"]} == {"$.subject"}
+    assert "Secret-Subject" not in response.text
+    assert row_counts(context.store) == before
+
+
 async def test_sender_may_only_send_for_its_own_country(
     client: httpx.AsyncClient, tokens: Tokens, context: GatewayContext
 ) -> None:
