@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,7 +20,14 @@ from gateway.config import Settings, get_settings
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
 
 
-def run_server(settings: Settings, host: str, port: int, *, processes: int = 1) -> None:
+def run_server(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    processes: int = 1,
+    tls: ServerTls | None = None,
+) -> None:
     """Build the process context and serve until stopped.
 
     With several processes uvicorn starts them and each builds its own context from the
@@ -30,25 +38,55 @@ def run_server(settings: Settings, host: str, port: int, *, processes: int = 1) 
     from gateway.api.app import create_app
     from gateway.context import build_context
 
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": False,
+        **(tls.uvicorn_options() if tls else {}),
+    }
     if processes > 1:
         # Fail here, once, on a bad rule pack or key file rather than in every child.
         build_context(settings).close()
         uvicorn.run(
-            "gateway.api.app:app_from_environment",
-            factory=True,
-            workers=processes,
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=False,
+            "gateway.api.app:app_from_environment", factory=True, workers=processes, **options
         )
         return
     context = build_context(settings)
     app = create_app(context)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, **options)
     finally:
         context.close()
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """The API's own certificate, for a deployment without a TLS-terminating proxy."""
+
+    cert_file: Path
+    key_file: Path
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        return {"ssl_certfile": str(self.cert_file), "ssl_keyfile": str(self.key_file)}
+
+
+def server_tls(cert_file: Path | None, key_file: Path | None) -> ServerTls | None:
+    """Both files or neither; each must be readable now, not at the first connection."""
+    if cert_file is None and key_file is None:
+        return None
+    if cert_file is None or key_file is None:
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise typer.BadParameter(
+            f"cannot use {cert_file} with {key_file}: {type(exc).__name__}"
+        ) from None
+    return ServerTls(cert_file, key_file)
 
 
 def serve(
@@ -62,9 +100,21 @@ def serve(
         help="API processes sharing the port (one per core); each runs its own worker unless "
         "MARRI_WORKER_ENABLED=false",
     ),
+    tls_cert: Path | None = typer.Option(
+        None,
+        "--tls-cert",
+        envvar="MARRI_TLS_CERT_FILE",
+        help="serve HTTPS with this certificate chain (PEM); needs --tls-key",
+    ),
+    tls_key: Path | None = typer.Option(
+        None,
+        "--tls-key",
+        envvar="MARRI_TLS_KEY_FILE",
+        help="the certificate's private key (PEM)",
+    ),
 ) -> None:
     """Serve the API (and, unless disabled, the delivery worker) in one or more processes."""
-    run_server(get_settings(), host, port, processes=processes)
+    run_server(get_settings(), host, port, processes=processes, tls=server_tls(tls_cert, tls_key))
 
 
 def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:

@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -54,17 +55,21 @@ class GatewayProcess:
         *,
         command: str = "serve",
         args: tuple[str, ...] = (),
+        https_ca: Path | None = None,
     ) -> None:
         self.env = {**os.environ, **env}
         self.port = port
         self.command = command
         self.args = args
+        # Served over HTTPS when set: the CA file that verifies the server's certificate.
+        self.https_ca = https_ca
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(env.get("MARRI_TEST_LOG", os.devnull))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.https_ca else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log, "ab") as log:
@@ -79,7 +84,11 @@ class GatewayProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gateway exited with {self.proc.returncode}; see {self.log}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200:
+                verify = (
+                    ssl.create_default_context(cafile=str(self.https_ca)) if self.https_ca else True
+                )
+                health = httpx.get(self.url + "/healthz", timeout=0.5, verify=verify)
+                if health.status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
