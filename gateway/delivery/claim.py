@@ -90,24 +90,21 @@ def _due(now: datetime) -> Any:
 def _pick(conn: Connection, limits: Mapping[str, int], now: datetime) -> dict[str, str]:
     """Due deliveries to lease, at most ``limits[channel]`` per channel: id → state now.
 
-    One ordered pick per channel through the claim index, and one pick of lapsed ``sending``
-    rows for all channels (there are few), merged here in claim order: a single query over
-    both kinds would sort the whole backlog.
+    One statement: per channel an ordered pick through the claim index, plus one pick of
+    lapsed ``sending`` rows for all channels (there are few), merged here in claim order. A
+    single query over both kinds would sort the whole backlog instead.
     """
     order = (deliveries.c.priority_rank, deliveries.c.next_attempt_at, deliveries.c.id)
     columns = (deliveries.c.id, deliveries.c.state, deliveries.c.channel, *order[:2])
-    by_channel: dict[str, list[Any]] = {}
-    for channel, limit in limits.items():
-        by_channel[channel] = list(
-            conn.execute(
-                select(*columns)
-                .where(_resendable_due(channel, now))
-                .order_by(*order)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-    lapsed = conn.execute(
+    picks = [
+        select(*columns)
+        .where(_resendable_due(channel, now))
+        .order_by(*order)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        for channel, limit in limits.items()
+    ]
+    picks.append(
         select(*columns)
         .where(
             deliveries.c.channel.in_(list(limits)),
@@ -118,7 +115,10 @@ def _pick(conn: Connection, limits: Mapping[str, int], now: datetime) -> dict[st
         .limit(sum(limits.values()))
         .with_for_update(skip_locked=True)
     )
-    for row in lapsed:
+    # Each pick as a sub-select keeps its own ORDER BY, LIMIT and row locks inside the union.
+    arms = [select(pick.subquery()) for pick in picks]
+    by_channel: dict[str, list[Any]] = {channel: [] for channel in limits}
+    for row in conn.execute(union_all(*arms)):
         by_channel[row.channel].append(row)
     prior: dict[str, str] = {}
     for channel, rows in by_channel.items():
