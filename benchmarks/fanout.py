@@ -119,11 +119,14 @@ def run(
     rate: float,
     seconds: float,
     drain_timeout_s: float = 20.0,
+    api_processes: int = 1,
 ) -> dict[str, Any]:
     port = free_port()
     api = group.start(
         "gateway-fanout",
-        gateway_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+        gateway_command(
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--processes", str(api_processes)
+        ),
         api_env,
     )
     base = f"http://127.0.0.1:{port}"

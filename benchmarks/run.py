@@ -169,10 +169,12 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
                     if embedded
                     else gateway_env(db.url, keys, channels, mappings, worker_enabled=True)
                 )
+                api = run.api_processes[backend]
                 out["fanout_topology"] = (
-                    "serve with its embedded worker"
+                    f"serve --processes {api}, each with its embedded worker"
                     if embedded
-                    else f"serve (worker disabled) + {WORKERS[backend]} worker processes"
+                    else f"serve --processes {api} (worker disabled)"
+                    f" + {WORKERS[backend]} worker processes"
                 )
                 run.section(
                     out,
@@ -187,6 +189,7 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
                         worker_processes=WORKERS[backend],
                         rate=plan.fanout_rate,
                         seconds=plan.fanout_seconds,
+                        api_processes=run.api_processes[backend],
                     ),
                 )
     if run.wanted("claim"):
