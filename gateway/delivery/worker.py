@@ -148,6 +148,9 @@ class DeliveryWorker:
         # Set when there is reason to believe deliveries are due (a full claim, an
         # announcement): the next claim skips its read-only look first.
         self._expect_work = False
+        # Counts announcements, so that a claim or look that began before one does not mark
+        # a channel dry on a snapshot older than the announced deliveries.
+        self._announcements = 0
         # Set once this worker listens for other processes' announcements (PostgreSQL).
         self.listening = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -203,6 +206,7 @@ class DeliveryWorker:
     def new_deliveries_announced(self) -> None:
         """New deliveries were stored: claim now rather than at the next poll."""
         self._expect_work = True
+        self._announcements += 1
         for channel in self._channels.values():
             channel.dry = False
         self._wake.set()
@@ -237,14 +241,16 @@ class DeliveryWorker:
         wants = {c.name: n for c in self._channels.values() if (n := c.room(ahead=ahead)) > 0}
         if not wants:
             return 0
+        announcements = self._announcements
         try:
             if not self._expect_work:
                 # A read first, which takes no write lock, to learn where anything is due.
                 ready = await self.store.read(
                     lambda conn: claimable_channels(conn, now=self.clock(), channels=list(wants))
                 )
-                for name in wants.keys() - set(ready):
-                    self._channels[name].dry = True
+                if announcements == self._announcements:
+                    for name in wants.keys() - set(ready):
+                        self._channels[name].dry = True
                 wants = {c: wants[c] for c in ready}
                 if not wants:
                     return 0
@@ -269,7 +275,7 @@ class DeliveryWorker:
             got[item.channel] = got.get(item.channel, 0) + 1
         for name, wanted in wants.items():
             channel = self._channels[name]
-            channel.dry = got.get(name, 0) == 0
+            channel.dry = got.get(name, 0) == 0 and announcements == self._announcements
             if got.get(name, 0) >= wanted:
                 self._expect_work = True  # it took all it asked for: probably more due
             self._start_ready(channel)

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -98,6 +99,47 @@ async def test_announced_deliveries_are_sent_without_waiting_for_the_poll(
             if store.dialect == "sqlite":
                 deliveries_stored()
             await until_delivered(store, later)
+        worker.stop()
+        await asyncio.wait_for(run, WAIT_S)
+        await adapter.aclose()
+
+
+async def test_deliveries_announced_while_a_claim_runs_are_not_left_for_the_poll(
+    db_url: str, tmp_path: Path, store: Store, keyring: Keyring
+) -> None:
+    """The claim's snapshot predates them, so it finds nothing: that must not mark the
+    channel as having nothing due."""
+    adapter = JsonChannelAdapter("alpha")
+    with simulator(adapter) as (_sim, server, _):
+        settings = worker_settings(
+            db_url,
+            tmp_path,
+            {"alpha": channel_settings(server.url)},
+            worker_poll_interval_s=SLOW_POLL_S,
+        )
+        worker = make_worker(store, keyring, settings, {"alpha": adapter})
+        run = asyncio.create_task(worker.run(grace_s=1))
+        if store.dialect == "postgresql":
+            async with asyncio.timeout(WAIT_S):
+                await worker.listening.wait()
+        await asyncio.sleep(0.3)  # idle, waiting for the (slow) poll
+        late: list[str] = []
+        real_write = store.write
+
+        async def claim_then_store_and_announce(fn: Any) -> Any:
+            result = await real_write(fn)
+            if not late:  # the claim below: it has run, on a snapshot without ``late``
+                late.append(add_delivery(store, keyring, channel="alpha", announce=True))
+                worker.new_deliveries_announced()
+            return result
+
+        store.write = claim_then_store_and_announce  # type: ignore[method-assign]
+        worker.new_deliveries_announced()  # nothing stored yet: the claim finds nothing
+        async with asyncio.timeout(WAIT_S):
+            while not late:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        await until_delivered(store, late[0])
+        store.write = real_write  # type: ignore[method-assign]
         worker.stop()
         await asyncio.wait_for(run, WAIT_S)
         await adapter.aclose()
