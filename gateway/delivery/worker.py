@@ -7,9 +7,9 @@ finished meanwhile). No database lock is held across the network call. Each chan
 bound on sends in flight. The worker survives any adapter exception; a failure to reach the
 store only means the lease lapses and another worker resends with the same key.
 
-Claiming ahead: while running, a worker leases up to one more round per channel than it has
-free slots and starts those as slots free, so that one claim (and its sort of the due rows)
-serves many sends. A leased delivery that waited so long that too little of its lease is left
+Claiming ahead: while a channel has a backlog (its last claim got all it asked for), a running
+worker leases up to one more round than it has free slots and starts those as slots free, so
+that one claim serves many sends. A leased delivery that waited so long that too little of its lease is left
 is handed back unsent, as are those still waiting when the worker stops.
 
 Waking: a finished send, new deliveries stored by this process (``gateway.store.wakeup``) and,
@@ -86,10 +86,14 @@ class _Channel:
     # The last claim or look found nothing due here: no reason to claim for it until a
     # poll interval passes or new deliveries are announced.
     dry: bool = False
+    # The last claim got all it asked for: a backlog. Only then is claiming ahead worth it;
+    # without one, leases taken ahead would wait here while other workers sit idle.
+    backlogged: bool = False
 
     def room(self, *, ahead: bool) -> int:
-        """How many a claim should take: the free slots, and a round more when claiming ahead."""
-        wanted = self.limit * (2 if ahead else 1)
+        """How many a claim should take: the free slots, and a round more when claiming ahead
+        into a backlog."""
+        wanted = self.limit * (2 if ahead and self.backlogged else 1)
         return max(0, wanted - self.in_flight - len(self.ready))
 
     def running_low(self) -> bool:
@@ -276,7 +280,8 @@ class DeliveryWorker:
         for name, wanted in wants.items():
             channel = self._channels[name]
             channel.dry = got.get(name, 0) == 0 and announcements == self._announcements
-            if got.get(name, 0) >= wanted:
+            channel.backlogged = got.get(name, 0) >= wanted
+            if channel.backlogged:
                 self._expect_work = True  # it took all it asked for: probably more due
             self._start_ready(channel)
         self.stats.claimed += len(claimed)
