@@ -9,8 +9,8 @@ store only means the lease lapses and another worker resends with the same key.
 
 Claiming ahead: while a channel has a backlog (its last claim got all it asked for), a running
 worker leases up to one more round than it has free slots and starts those as slots free, so
-that one claim serves many sends. A leased delivery that waited so long that too little of its lease is left
-is handed back unsent, as are those still waiting when the worker stops.
+that one claim serves many sends. A leased delivery that waited so long that too little of
+its lease is left is handed back unsent, as are those still waiting when the worker stops.
 
 Waking: a finished send, new deliveries stored by this process (``gateway.store.wakeup``) and,
 on PostgreSQL, a ``NOTIFY`` from any process wake the worker; the poll is the fallback.
