@@ -84,4 +84,9 @@ def test_two_processes_accept_durably_and_stop_together(db_url: str, tmp_path: P
         store.close()
     assert server.proc is not None
     assert server.proc.returncode is not None
+    # uvicorn's supervisor signals its children and they finish their graceful shutdown on
+    # their own clock: give them the same grace a deployment would before calling one stuck.
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not any(_alive(pid) for pid in children), "a child outlived SIGTERM to the supervisor"
