@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,22 @@ class _Inputs:
 
     def resolve(self, name: str) -> Any:
         return self.destination if name == "destination" else None
+
+
+def _resolver_of(inputs: _Inputs) -> Any:
+    """``inputs.resolve`` for its CEL context, holding ``inputs`` weakly.
+
+    The context is a native object the garbage collector cannot look into: a resolver holding
+    ``inputs`` strongly closes a cycle (inputs → context → resolver → inputs) that is never
+    collected, and every message decided stayed in memory with it.
+    """
+    weak = weakref.ref(inputs)
+
+    def resolve(name: str) -> Any:
+        live = weak()
+        return live.resolve(name) if live is not None else None
+
+    return resolve
 
 
 class PolicyEngine:
@@ -206,7 +223,7 @@ class PolicyEngine:
             ),
         }
         inputs = _Inputs(message, facts, channels, vocabulary, cel.Context(variables=variables))
-        inputs.context.set_variable_resolver(inputs.resolve)
+        inputs.context.set_variable_resolver(_resolver_of(inputs))
         self._local.inputs = inputs
         return inputs
 

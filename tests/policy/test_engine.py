@@ -3,7 +3,9 @@ own behaviour: strongest outcome, evaluation errors held for review, pack hashes
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +167,18 @@ def test_inputs_are_reused_only_for_the_same_message(engine: PolicyEngine) -> No
     assert decide(engine, allowed, "pcc_see").outcome == "allow"
     assert decide(engine, denied, "pcc_see").outcome == "deny"
     assert decide(engine, allowed, "pcc_see").outcome == "allow"
+
+
+def test_a_decided_message_is_freed_once_the_next_one_is_decided(engine: PolicyEngine) -> None:
+    """The engine keeps only the message it decided last: nothing of earlier ones stays in
+    memory (its CEL context once closed a cycle the garbage collector could not see into)."""
+    first = build(AL_PCC)
+    assert decide(engine, first, "pcc_see").outcome == "allow"
+    gone = weakref.ref(first)
+    del first
+    decide(engine, build(AL_PCC), "pcc_see")
+    gc.collect()
+    assert gone() is None
 
 
 def test_findings_carry_no_personal_data(engine: PolicyEngine) -> None:
