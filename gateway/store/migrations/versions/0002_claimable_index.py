@@ -7,8 +7,9 @@ Revises: 0001
 from alembic import op
 import sqlalchemy as sa
 
-from gateway.store.tables import CLAIMABLE_STATES_SQL
-
+# Written out, not imported from gateway.store.tables: a migration must keep meaning what it
+# meant when it was written, whatever the application's code says later.
+CLAIMABLE_STATES_SQL = "state IN ('queued', 'retry_wait', 'unknown')"
 
 revision = '0002'
 down_revision = '0001'
