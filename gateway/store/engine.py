@@ -4,7 +4,9 @@ SQLite is opened in WAL mode with ``synchronous=FULL`` and every write transacti
 ``BEGIN IMMEDIATE``, so a commit survives ``kill -9`` and power loss and a writer never fails
 half-way on a lock upgrade. All writes of one process go through one thread (the measured
 alternative, a writer per thread, had p99 latencies near a second from lock fights), which
-commits the writes that queued up meanwhile together (``group_commit``).
+commits the writes that queued up meanwhile together (``group_commit``). Processes sharing the
+file (``serve --processes``, worker processes) take turns through a lock file beside the database
+(``<file>.write-lock``), so a waiting writer starts the moment the other commits.
 """
 
 from __future__ import annotations
@@ -69,7 +71,12 @@ class Store:
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(self.url, immediate=True)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
-            self._group_writer = GroupCommitWriter(self.write_engine)
+            database = make_url(self.url).database
+            file_backed = bool(database) and database != ":memory:"
+            self._group_writer = GroupCommitWriter(
+                self.write_engine,
+                lock_path=Path(f"{database}.write-lock") if file_backed else None,
+            )
         else:
             self.write_engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True

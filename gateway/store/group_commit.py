@@ -11,11 +11,14 @@ an idle writer is committed at once.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -36,8 +39,13 @@ _STOP = object()
 class GroupCommitWriter:
     """One thread that owns all writes of a process to one SQLite database."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, engine: Engine, *, max_batch: int = MAX_BATCH, lock_path: Path | None = None
+    ) -> None:
         self._engine = engine
+        # Processes sharing the file take turns through this lock: a waiting writer is woken
+        # the moment the other commits, where SQLite's own busy handler sleeps 1, 2, 5 ... ms.
+        self._lock_file = open(lock_path, "a+b") if lock_path is not None else None  # noqa: SIM115
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Write | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -58,6 +66,19 @@ class GroupCommitWriter:
             self._stopped = True
             self._queue.put(_STOP)
             self._thread.join()
+            if self._lock_file is not None:
+                self._lock_file.close()
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _run(self) -> None:
         while True:
@@ -85,7 +106,7 @@ class GroupCommitWriter:
             return
         outcomes: list[tuple[_Write, bool, Any]] = []
         try:
-            with self._engine.begin() as conn:
+            with self._turn(), self._engine.begin() as conn:
                 if len(live) == 1:
                     # Alone in its transaction: no savepoint needed, and an exception rolls
                     # back the whole transaction exactly as before grouping existed.

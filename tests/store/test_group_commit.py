@@ -134,3 +134,40 @@ async def test_a_lone_write_needs_no_savepoint(sqlite_store: Store) -> None:
         lambda conn: conn.execute(select(func.count()).select_from(channel_states)).scalar()
     )
     assert count == 1
+
+
+async def test_writers_of_two_stores_take_turns_without_sqlite_busy_waits(
+    tmp_path: Path,
+) -> None:
+    """Processes sharing one SQLite file queue on the write lock file, not on SQLite's busy
+    handler: with SQLite's busy timeout at zero, the second writer still waits its turn
+    instead of failing with 'database is locked'."""
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    upgrade(url)
+    first, second = Store(url), Store(url)
+
+    @event.listens_for(second.write_engine, "connect")
+    def _no_busy_wait(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 0")  # type: ignore[attr-defined]
+
+    try:
+        release = threading.Event()
+
+        def held(conn: Connection) -> str:
+            conn.execute(channel_states.insert().values(channel="first", updated_at=utcnow()))
+            release.wait(10)
+            return "first"
+
+        holding = asyncio.ensure_future(first.write(held))
+        await asyncio.sleep(0.1)  # the first store is inside its transaction
+        waiting = asyncio.ensure_future(second.write(_insert_channel("second")))
+        await asyncio.sleep(0.2)
+        assert not waiting.done(), "the second writer should wait for the first one's turn"
+        release.set()
+        assert await holding == "first"
+        assert await waiting == "second"
+        assert _channels(first) == {"first", "second"}
+        assert (tmp_path / "gateway.db.write-lock").exists()
+    finally:
+        first.close()
+        second.close()
