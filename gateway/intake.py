@@ -288,8 +288,8 @@ class IntakeService:
         digest = content_hash(raw)
         message_id = str(message.message_id)
 
-        # Repeats are rare: they are found inside the write transaction (``_store_new``) rather
-        # than by a read before planning that every new message would pay for.
+        # Repeats are rare: the insert finds them by the primary key (``_store_new``) rather
+        # than a read before planning that every new message would pay for.
         facts = derive_facts(message)
         plans = plan_deliveries(message, facts, engine=self.engine, registry=self.registry)
         problems = [p for plan in plans for p in plan.render_problems]

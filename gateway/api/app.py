@@ -84,7 +84,7 @@ def create_app(context: GatewayContext, *, close_context: bool = False) -> FastA
 
 
 def app_from_environment() -> FastAPI:
-    """One API process of ``serve --workers N``: each process builds its own context (store
+    """One API process of ``serve --processes N``: each builds its own context (store
     connections, keys, rule packs, adapters) from the same environment."""
     return create_app(build_context(get_settings()), close_context=True)
 
