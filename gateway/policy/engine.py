@@ -1,17 +1,18 @@
 """The policy engine: every channel's rule pack, evaluated against one message.
 
-``decide`` is pure and fast. The expression inputs for a message (its view, facts, sender and
-the party lists of its date) are converted for the expression engine once and reused for every
-channel and recipient the message goes to; only ``destination`` changes between calls, and it
-is supplied through a resolver so the rest is not converted again. Only the message fields,
-facts and party lists some rule refers to are converted at all.
+``decide`` is pure and fast. ``evaluate`` converts a message's expression inputs (its view,
+facts, sender and the party lists of its date) for the expression engine once; the caller hands
+that ``MessageEvaluation`` to ``decide`` for every channel and recipient the message goes to.
+Only ``destination`` changes between those calls, and it is supplied through a resolver so the
+rest is not converted again. Only the message fields, facts and party lists some rule refers to
+are converted at all.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,15 @@ def _uses_unconfirmed_whole(rules: list[Rule]) -> bool:
     return any(re.search(r"\bparties\s*\.\s*unconfirmed\b(?!\s*\.)", r.expression) for r in rules)
 
 
-@dataclass
-class _Inputs:
-    """The converted inputs of one message; ``destination`` is swapped per decision.
+@dataclass(eq=False)
+class MessageEvaluation:
+    """One message's facts as its rules read them, converted once for all its decisions.
 
-    ``settled`` keeps the result of every rule that does not read ``destination``: it cannot
-    differ between the recipients of a per-recipient channel.
+    ``PolicyEngine.evaluate`` makes it and the caller passes it to ``decide`` for each channel
+    and recipient of that message. ``decide`` swaps ``destination`` in it, so one fan-out owns
+    it and it is not shared between threads. ``settled`` keeps the result of every rule that
+    does not read ``destination``: it cannot differ between the recipients of a per-recipient
+    channel.
     """
 
     message: CanonicalMessage
@@ -96,12 +100,12 @@ class _Inputs:
         return self.destination if name == "destination" else None
 
 
-def _resolver_of(inputs: _Inputs) -> Any:
+def _resolver_of(inputs: MessageEvaluation) -> Any:
     """``inputs.resolve`` for its CEL context, holding ``inputs`` weakly.
 
     The context is a native object the garbage collector cannot look into: a resolver holding
     ``inputs`` strongly closes a cycle (inputs → context → resolver → inputs) that is never
-    collected, and every message decided stayed in memory with it.
+    collected, and every message decided would stay in memory with it.
     """
     weak = weakref.ref(inputs)
 
@@ -127,7 +131,6 @@ class PolicyEngine:
             channel: frozenset(r.id for r in pack.rules if not r.reads_destination)
             for channel, pack in self._packs.items()
         }
-        self._local = threading.local()
 
     def _vocabulary(self, channels: frozenset[str]) -> _Vocabulary:
         """The vocabulary of the packs a message goes to (computed once per channel set)."""
@@ -199,17 +202,14 @@ class PolicyEngine:
 
     # ------------------------------------------------------------------ deciding
 
-    def _inputs(self, message: CanonicalMessage, facts: DerivedFacts, channel: str) -> _Inputs:
-        """The message's converted inputs: built on its first decision, then reused."""
-        cached: _Inputs | None = getattr(self._local, "inputs", None)
-        if (
-            cached is not None
-            and cached.message is message
-            and cached.facts is facts
-            and channel in cached.channels
-        ):
-            return cached
-        channels = frozenset(d.channel for d in message.destinations) | {channel}
+    def evaluate(
+        self, message: CanonicalMessage, facts: DerivedFacts, *, channels: Iterable[str] = ()
+    ) -> MessageEvaluation:
+        """The message's inputs converted once, for ``decide`` on each of its deliveries.
+
+        They cover the packs of the message's destinations and of ``channels``.
+        """
+        channels = frozenset(d.channel for d in message.destinations) | frozenset(channels)
         vocabulary = self._vocabulary(channels)
         variables = {
             "message": message_view(message, vocabulary.message_fields),
@@ -222,9 +222,10 @@ class PolicyEngine:
                 vocabulary.unconfirmed_names,
             ),
         }
-        inputs = _Inputs(message, facts, channels, vocabulary, cel.Context(variables=variables))
+        inputs = MessageEvaluation(
+            message, facts, channels, vocabulary, cel.Context(variables=variables)
+        )
         inputs.context.set_variable_resolver(_resolver_of(inputs))
-        self._local.inputs = inputs
         return inputs
 
     def decide(
@@ -234,8 +235,13 @@ class PolicyEngine:
         destination: Destination,
         *,
         recipients: tuple[str, ...],
+        evaluation: MessageEvaluation | None = None,
     ) -> Decision:
-        """The channel's verdict: the strongest outcome of the rules that do not hold."""
+        """The channel's verdict: the strongest outcome of the rules that do not hold.
+
+        ``evaluation`` is ``evaluate(message, facts)``, made once by a caller deciding several
+        deliveries of the message; without it the inputs are converted for this call alone.
+        """
         pack = self._packs.get(destination.channel)
         if pack is None:
             finding = Finding(
@@ -248,7 +254,7 @@ class PolicyEngine:
                 destination.channel, destination.product or "", "deny", (finding,), (), recipients
             )
         product = destination.product or pack.default_product
-        inputs = self._inputs(message, facts, pack.channel)
+        inputs = self._evaluation_for(message, facts, pack.channel, evaluation)
         inputs.destination = _project(
             destination_view(pack.channel, product, recipients),
             inputs.vocabulary.destination_fields,
@@ -282,6 +288,21 @@ class PolicyEngine:
             extra={"pack_version": pack.version},
         )
 
+    def _evaluation_for(
+        self,
+        message: CanonicalMessage,
+        facts: DerivedFacts,
+        channel: str,
+        given: MessageEvaluation | None,
+    ) -> MessageEvaluation:
+        """``given`` when it was made for this message, these facts and a pack set with
+        ``channel``; a new evaluation when none was given or it lacks the channel's pack."""
+        if given is not None and (given.message is not message or given.facts is not facts):
+            raise ValueError("the evaluation was made for another message or other facts")
+        if given is None or channel not in given.channels:
+            return self.evaluate(message, facts, channels=(channel,))
+        return given
+
     def redact(self, message: CanonicalMessage, decision: Decision) -> CanonicalMessage:
         return apply_redactions(message, decision)
 
@@ -291,7 +312,7 @@ def _project(view: dict[str, Any], fields: frozenset[str] | None) -> dict[str, A
     return view if fields is None else {k: v for k, v in view.items() if k in fields}
 
 
-def _evaluate(rule: Rule, inputs: _Inputs, message: CanonicalMessage) -> RuleResult:
+def _evaluate(rule: Rule, inputs: MessageEvaluation, message: CanonicalMessage) -> RuleResult:
     """One rule: no finding when it holds; a ``review`` finding when it cannot be evaluated."""
     try:
         result = rule.program.execute(inputs.context)
