@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -25,23 +24,6 @@ from adapters.errors import RenderError
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision
     from gateway.schema.message import CanonicalMessage
-
-# The last message dumped on this thread: intake renders one message for several channels in
-# a row, and three of them read the same JSON form of it. It stays referenced until the thread
-# renders the next message.
-_last_dump = threading.local()
-
-
-def message_data(message: CanonicalMessage) -> Mapping[str, Any]:
-    """``message`` as JSON data (by alias, without None), dumped once for all the channels that
-    render it one after another; read-only, as the next channel reads the same mapping."""
-    last: tuple[CanonicalMessage, Mapping[str, Any]] | None = getattr(_last_dump, "pair", None)
-    if last is not None and last[0] is message:
-        return last[1]
-    data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
-    _last_dump.pair = (message, data)
-    return data
-
 
 # What XML 1.0 cannot carry at all (its Char production): C0 controls but tab, LF and CR,
 # lone surrogates and U+FFFE/U+FFFF. lxml refuses such text with a ValueError when it is set.
@@ -67,7 +49,8 @@ def xml_text_of(adapter: Adapter, message: CanonicalMessage) -> Iterator[None]:
     try:
         yield
     except ValueError as exc:
-        paths = list(_paths_with(_NOT_XML, message_data(message)))
+        data = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        paths = list(_paths_with(_NOT_XML, data))
         if not paths:
             raise  # not the text: a fault of the adapter, not of the message
         raise RenderError(

@@ -10,12 +10,13 @@ For every registered adapter and every golden case and example naming it, times 
 and reports µs per call, best of ``--repeat`` runs of ``--number`` calls; ``build≈`` is
 render minus validation (building and serialising the document; a lower bound, as render
 checks the document it built while ``validate_payload`` parses the bytes first). Each render
-gets one of several copies of its input in turn: intake never renders one message object
-twice, and channels keep a little from the message they rendered last (the JSON dump, PCC
-SEE's tree for its next recipient). For the SOAP channels it also times the alternative the
-profile did not take: zeep's ``create_message`` for the same request (the body parsed back into
-zeep objects first, outside the timing), so the choice of hand-built lxml envelopes is a
-measured one (``zeep create`` includes serialising).
+gets one of several copies of its input in turn, as intake never renders one message object
+twice. In ``--bench-message``'s total, as at intake, one ``RenderSource`` per message serves
+all its renders (the JSON dump made once, PCC SEE's tree copied for its next recipient); the
+figure per delivery prepares a source for each render. For the SOAP channels it also times the
+alternative the profile did not take: zeep's ``create_message`` for the same request (the body
+parsed back into zeep objects first, outside the timing), so the choice of hand-built lxml
+envelopes is a measured one (``zeep create`` includes serialising).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from adapters._soap import SoapService
 from adapters._xml import parse_xml
 from adapters.base import Adapter
 from adapters.registry import AdapterRegistry
+from adapters.source import RenderSource, render_payload
 from benchmarks._setup import five_channel_template, message_with_id
 from contract_tests import kit
 from gateway.policy.decision import Decision
@@ -94,14 +96,14 @@ def bench_message(registry: AdapterRegistry, number: int, repeat: int) -> dict[s
     for label, adapter, decision, recipient in deliveries:
 
         def one(a: Adapter = adapter, d: Decision = decision, r: str | None = recipient) -> None:
-            a.render(next(messages), d, r)
+            render_payload(a, RenderSource(next(messages)), d, r)
 
         figures[label] = round(best_us(one, number, repeat), 1)
 
     def all_renders() -> None:
-        message = next(messages)
+        source = RenderSource(next(messages))
         for _, adapter, decision, recipient in deliveries:
-            adapter.render(message, decision, recipient)
+            render_payload(adapter, source, decision, recipient)
 
     figures["total"] = round(best_us(all_renders, number, repeat), 1)
     return figures

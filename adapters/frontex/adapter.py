@@ -10,12 +10,13 @@ from lxml import etree
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_tree, message_data, product_for, xml_text_of
+from adapters._render import checked_tree, product_for, xml_text_of
 from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.frontex.common import NAMESPACE, PROFILE
 from adapters.frontex.event_report import render_event_report
 from adapters.frontex.personal_data import render_operational_personal_data
+from adapters.source import RenderSource, source_for
 
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision
@@ -56,12 +57,17 @@ class FrontexAdapter:
         self._http = HttpChannel(self.name)
 
     def render(
-        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+        self,
+        message: CanonicalMessage,
+        decision: Decision,
+        recipient: str | None = None,
+        *,
+        source: RenderSource | None = None,
     ) -> Payload:
         """Pure: the XML document for the decision's product, validated before it is returned."""
         product = product_for(self, decision)
         renderer = _RENDERERS[product]
-        data = message_data(message)
+        data = source_for(message, source).data
         with xml_text_of(self, message):
             root = renderer(data, self.codes)
         return checked_tree(self, root, self.tree_problems, product=product)

@@ -12,9 +12,10 @@ import jsonschema_rs
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_payload, message_data, product_for
+from adapters._render import checked_payload, product_for
 from adapters.base import Payload, Receipt, SendContext
 from adapters.interpol.render import PROFILE, render_document
+from adapters.source import RenderSource, source_for
 
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision
@@ -83,11 +84,16 @@ class InterpolAdapter:
         self._http = HttpChannel(self.name)
 
     def render(
-        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+        self,
+        message: CanonicalMessage,
+        decision: Decision,
+        recipient: str | None = None,
+        *,
+        source: RenderSource | None = None,
     ) -> Payload:
         """Pure: the JSON document for the decision's product, validated before it is returned."""
         product = product_for(self, decision)
-        data = message_data(message)
+        data = source_for(message, source).data
         document = render_document(data, product, self.codes)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         # The document just written out is what parsing the body would give back (string keys,

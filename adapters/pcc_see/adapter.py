@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
 from adapters._codes import CodeTable, load_code_table
 from adapters._http import HttpChannel, parse_json_receipt
-from adapters._render import checked_tree, message_data, product_for, xml_text_of
+from adapters._render import checked_tree, product_for, xml_text_of
 from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import RenderError
 from adapters.pcc_see.common import NAMESPACE, PROFILE
 from adapters.pcc_see.render import readdressed, render_message
+from adapters.source import RenderSource, source_for
 
 if TYPE_CHECKING:
     from gateway.policy.decision import Decision
@@ -27,13 +26,6 @@ SCHEMA_FILE = "pcc-see-message-1.0.xsd"
 SCHEMA_PATH = SCHEMA_DIR / SCHEMA_FILE
 CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "pcc_see" / "codes.yaml"
 ROOT = f"{{{NAMESPACE}}}PccSeeMessage"
-
-
-class _LastMessage(threading.local):
-    """The message this thread rendered last and its tree, which is only ever read or copied."""
-
-    message: CanonicalMessage | None = None
-    tree: etree._Element | None = None
 
 
 class PccSeeAdapter:
@@ -51,14 +43,19 @@ class PccSeeAdapter:
         # The registry passes the checked table; standalone use loads the shipped one.
         self.codes = codes if codes is not None else load_code_table(self.name, CODES_FILE)
         self._http = HttpChannel(self.name)
-        self._last = _LastMessage()
 
     def render(
-        self, message: CanonicalMessage, decision: Decision, recipient: str | None = None
+        self,
+        message: CanonicalMessage,
+        decision: Decision,
+        recipient: str | None = None,
+        *,
+        source: RenderSource | None = None,
     ) -> Payload:
         """Pure: the XML for ``recipient`` (one of the destination's ``to``), validated."""
         product = product_for(self, decision)
-        data = message_data(message)
+        source = source_for(message, source)
+        data = source.data
         destination = next((d for d in data["destinations"] if d["channel"] == self.name), None)
         parties = destination.get("to", []) if destination else []
         if recipient is None or recipient not in parties:
@@ -67,7 +64,7 @@ class PccSeeAdapter:
                 [("$.destinations", "recipient missing or not among the destination's 'to'")],
             )
         with xml_text_of(self, message):
-            root = self._message_for(message, data, recipient)
+            root = self._message_for(source, recipient)
         return checked_tree(
             self,
             root,
@@ -76,19 +73,18 @@ class PccSeeAdapter:
             recipient=recipient,
         )
 
-    def _message_for(
-        self, message: CanonicalMessage, data: Mapping[str, Any], recipient: str
-    ) -> etree._Element:
-        """The message built once for the first recipient; a copy readdressed for the others.
+    def _message_for(self, source: RenderSource, recipient: str) -> etree._Element:
+        """The message built once per source, for its first recipient; for the others, a copy
+        readdressed.
 
-        Intake renders the same message for each recipient in turn and only ``<Recipient>``
-        differs, so copying the first tree (in C) replaces building it again in Python.
+        Intake renders one source for each recipient in turn and only ``<Recipient>`` differs,
+        so copying the first tree (in C) replaces building it again in Python.
         """
-        last = self._last
-        if last.message is message and last.tree is not None:
-            return readdressed(last.tree, recipient, self.codes)
-        tree = render_message(data, recipient, self.codes)
-        last.message, last.tree = message, tree
+        built = source.derived.get(self)
+        if isinstance(built, etree._Element):
+            return readdressed(built, recipient, self.codes)
+        tree = render_message(source.data, recipient, self.codes)
+        source.derived[self] = tree
         return tree
 
     def validate_payload(self, body: bytes) -> list[str]:
