@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 from gateway.api.body import read_json_body
 from gateway.api.deps import get_context, require_roles
 from gateway.api.models import DecisionOut, ErrorBody, FindingOut
-from gateway.intake import IntakeRefused, plan_deliveries
+from gateway.intake import not_renderable, plan_deliveries, sender_country_mismatch
 from gateway.policy import check_report
-from gateway.schema import Violation, derive_facts
+from gateway.schema import derive_facts
 from gateway.security.identity import Identity
 
 router = APIRouter(prefix="/v1", tags=["messages"])
@@ -68,18 +68,11 @@ async def check_message(
     raw = await read_json_body(request, context.settings.max_body_bytes)
     message = context.intake.validate(raw)
     if identity.role == "sender" and message.sender.country != identity.country:
-        raise IntakeRefused(
-            403,
-            "sender_country_mismatch",
-            "sender.country is not the country this token was issued for",
-            [Violation("$.sender.country", "forbidden", "must be the token's country")],
-        )
+        raise sender_country_mismatch()
     plans = plan_deliveries(
         message, derive_facts(message), engine=context.engine, registry=context.registry
     )
     problems = [p for plan in plans for p in plan.render_problems]
     if problems:
-        raise IntakeRefused(
-            422, "not_renderable", "a destination's profile cannot express the message", problems
-        )
+        raise not_renderable(problems)
     return check_report(plans)

@@ -1,8 +1,8 @@
-"""Intake: validate → decide → render → store, in one place.
+"""Accepting a message: validate, plan, and store it in one durable transaction.
 
-``plan_deliveries`` is the pure part (no I/O) shared by intake and the dry run;
-``IntakeService.accept`` adds authentication checks, idempotency and the one durable transaction
-after which the 202 is sent.
+``IntakeService.accept`` adds to the plan the authentication checks, idempotency and the one
+transaction after which the 202 is sent. Every refusal is a ``GatewayError``; nothing is
+stored when one is raised.
 """
 
 from __future__ import annotations
@@ -10,39 +10,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from adapters.base import Adapter, Payload
-from adapters.errors import RenderError
-from gateway.policy import apply_redactions
-from gateway.policy.decision import Decision
-from gateway.schema import (
-    CanonicalMessage,
-    DerivedFacts,
-    Destination,
-    MessageInvalid,
-    Violation,
-    derive_facts,
-    parse_message,
-)
-from gateway.security.audit import append_audit
+from gateway.errors import ErrorKind, GatewayError
+from gateway.intake.plan import AdapterLookup, Decider, check_destinations, plan_deliveries
+from gateway.intake.records import Accepted, new_message
+from gateway.intake.store import StoredAnswer, find_stored, store_new
+from gateway.schema import CanonicalMessage, MessageInvalid, Violation, derive_facts, parse_message
 from gateway.security.identity import Identity
-from gateway.store.crypto import Keyring, message_aad, payload_aad
-from gateway.store.states import PRIORITY_RANK, DeliveryState, derive_message_status
-from gateway.store.tables import deliveries, messages, utcnow
-from gateway.store.wakeup import announce_new_deliveries, deliveries_stored
+from gateway.store.crypto import Keyring
+from gateway.store.tables import utcnow
+from gateway.store.wakeup import deliveries_stored
 from gateway.telemetry import (
     current_traceparent,
     intake_span,
     log_event,
-    record_planned,
     set_attributes,
     stage_span,
 )
@@ -55,55 +42,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway.intake")
 
-
-class Decider(Protocol):
-    """What intake needs of the policy engine."""
-
-    def decide(
-        self,
-        message: CanonicalMessage,
-        facts: DerivedFacts,
-        destination: Destination,
-        *,
-        recipients: tuple[str, ...],
-    ) -> Decision: ...
+# The HTTP status the API answers each kind of intake refusal with.
+_STATUS = {ErrorKind.UNPROCESSABLE: 422, ErrorKind.FORBIDDEN: 403, ErrorKind.CONFLICT: 409}
 
 
-class AdapterLookup(Protocol):
-    """What intake needs of the adapter registry."""
-
-    def get(self, name: str) -> Adapter: ...
-
-    def names(self) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class PlannedDelivery:
-    """One delivery the message asks for: its decision and, unless denied, its payload."""
-
-    channel: str
-    recipient: str | None
-    product: str
-    decision: Decision
-    payload: Payload | None
-    render_problems: tuple[Violation, ...] = ()
-
-
-class IntakeRefused(Exception):
-    """The request is refused; nothing was stored. Maps to one HTTP status and error code."""
+class IntakeRefused(GatewayError):
+    """A refusal at intake; ``status`` is the HTTP status its kind is answered with."""
 
     def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        violations: Iterable[Violation] = (),
+        self, kind: ErrorKind, code: str, message: str, violations: Iterable[Violation] = ()
     ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.violations = list(violations)
+        super().__init__(kind, code, message, violations)
+        self.status = _STATUS[kind]
 
 
 @dataclass(frozen=True)
@@ -120,104 +70,24 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def check_destinations(message: CanonicalMessage, registry: AdapterLookup) -> list[Violation]:
-    """Every named channel is registered and every product is one the channel offers."""
-    problems: list[Violation] = []
-    known = set(registry.names())
-    for index, destination in enumerate(message.destinations):
-        path = f"$.destinations[{index}]"
-        if destination.channel not in known:
-            problems.append(
-                Violation(
-                    f"{path}.channel",
-                    "unknown_channel",
-                    f"no adapter is registered for this channel; known: {', '.join(sorted(known))}",
-                )
-            )
-            continue
-        adapter = registry.get(destination.channel)
-        if destination.product is not None and destination.product not in adapter.products:
-            problems.append(
-                Violation(
-                    f"{path}.product",
-                    "unknown_product",
-                    f"the channel offers: {', '.join(adapter.products)}",
-                )
-            )
-    return problems
+def sender_country_mismatch() -> IntakeRefused:
+    """A sender token used for a message from another country."""
+    return IntakeRefused(
+        ErrorKind.FORBIDDEN,
+        "sender_country_mismatch",
+        "sender.country is not the country this token was issued for",
+        [Violation("$.sender.country", "forbidden", "must be the token's country")],
+    )
 
 
-def plan_deliveries(
-    message: CanonicalMessage,
-    facts: DerivedFacts,
-    *,
-    engine: Decider,
-    registry: AdapterLookup,
-) -> list[PlannedDelivery]:
-    """Decide and render every requested delivery; pure (no storage, no network)."""
-    plans: list[PlannedDelivery] = []
-    for index, destination in enumerate(message.destinations):
-        adapter = registry.get(destination.channel)
-        product = destination.product or adapter.default_product
-        recipients = tuple(destination.to or ())
-        groups: list[tuple[str, ...]] = (
-            [(r,) for r in recipients] if adapter.per_recipient and recipients else [recipients]
-        )
-        for group in groups:
-            recipient = group[0] if adapter.per_recipient and group else None
-            decision = engine.decide(message, facts, destination, recipients=group)
-            payload: Payload | None = None
-            problems: tuple[Violation, ...] = ()
-            error_type: str | None = None
-            if decision.outcome != "deny":
-                try:
-                    payload = adapter.render(
-                        apply_redactions(message, decision), decision, recipient=recipient
-                    )
-                except RenderError as exc:
-                    error_type = type(exc).__name__
-                    problems = tuple(
-                        Violation(
-                            f"$.destinations[{index}]" if not p.startswith("$") else p,
-                            "not_renderable",
-                            f"{destination.channel}: {text}",
-                        )
-                        for p, text in (exc.violations or [("", str(exc))])
-                    )
-            # An event on the intake span, not a span per delivery: spans were a measurable
-            # share of intake's CPU; the event's time marks when this delivery was planned.
-            record_planned(
-                **{
-                    "marri.channel": destination.channel,
-                    "marri.recipient": recipient,
-                    "marri.decision.outcome": decision.outcome,
-                    "marri.decision.rules": [f.rule for f in decision.findings],
-                    "marri.payload.size": len(payload.body) if payload is not None else None,
-                    "error.type": error_type,
-                }
-            )
-            plans.append(
-                PlannedDelivery(
-                    destination.channel, recipient, product, decision, payload, problems
-                )
-            )
-    return plans
-
-
-def _decision_view(decision: Decision) -> dict[str, Any]:
-    return {
-        "outcome": decision.outcome,
-        "findings": [f.as_dict() for f in decision.findings],
-        "redacted": list(decision.redacted),
-    }
-
-
-def _initial_state(decision: Decision) -> DeliveryState:
-    if decision.outcome == "deny":
-        return DeliveryState.BLOCKED
-    if decision.outcome == "review":
-        return DeliveryState.HELD
-    return DeliveryState.QUEUED
+def not_renderable(problems: Iterable[Violation]) -> IntakeRefused:
+    """A destination whose profile cannot express the message."""
+    return IntakeRefused(
+        ErrorKind.UNPROCESSABLE,
+        "not_renderable",
+        "a destination's profile cannot express the message",
+        problems,
+    )
 
 
 class IntakeService:
@@ -244,11 +114,19 @@ class IntakeService:
             message = parse_message(raw, today=today, max_depth=self.settings.max_json_depth)
         except MessageInvalid as exc:
             raise IntakeRefused(
-                422, "invalid_message", "the message does not match the schema", exc.violations
+                ErrorKind.UNPROCESSABLE,
+                "invalid_message",
+                "the message does not match the schema",
+                exc.violations,
             ) from None
         problems = check_destinations(message, self.registry)
         if problems:
-            raise IntakeRefused(422, "invalid_destination", "a destination is not usable", problems)
+            raise IntakeRefused(
+                ErrorKind.UNPROCESSABLE,
+                "invalid_destination",
+                "a destination is not usable",
+                problems,
+            )
         return message
 
     async def accept(
@@ -258,7 +136,7 @@ class IntakeService:
         with intake_span(traceparent) as span:
             try:
                 answer = await self._accept(raw, identity, current_traceparent())
-            except IntakeRefused as exc:
+            except GatewayError as exc:
                 count_refusal(exc.code)
                 refusal = {"marri.refusal.code": exc.code, "marri.violations": len(exc.violations)}
                 set_attributes(span, **{"marri.intake.outcome": "refused"}, **refusal)
@@ -279,207 +157,47 @@ class IntakeService:
         with stage_span("validate"):
             message = self.validate(raw)
         if message.sender.country != identity.country:
-            raise IntakeRefused(
-                403,
-                "sender_country_mismatch",
-                "sender.country is not the country this token was issued for",
-                [Violation("$.sender.country", "forbidden", "must be the token's country")],
-            )
+            raise sender_country_mismatch()
         digest = content_hash(raw)
         message_id = str(message.message_id)
 
-        # Repeats are rare: the insert finds them by the primary key (``_store_new``) rather
+        # Repeats are rare: the insert finds them by the primary key (``store_new``) rather
         # than a read before planning that every new message would pay for.
         facts = derive_facts(message)
         plans = plan_deliveries(message, facts, engine=self.engine, registry=self.registry)
         problems = [p for plan in plans for p in plan.render_problems]
         if problems:
             # A repeat still gets its original answer, even if the rules changed meanwhile.
-            existing = await self.store.read(lambda conn: _find_existing(conn, message_id))
+            existing = await self.store.read(lambda conn: find_stored(conn, message_id))
             if existing is not None:
                 return _replay(existing, digest)
-            raise IntakeRefused(
-                422,
-                "not_renderable",
-                "a destination's profile cannot express the message",
-                problems,
-            )
+            raise not_renderable(problems)
 
-        records = self._records(message, raw, digest, identity, plans, traceparent)
+        record = new_message(
+            Accepted(message, raw, digest, identity, traceparent),
+            plans,
+            keyring=self.keyring,
+            settings=self.settings,
+            now=utcnow(),
+        )
         try:
-            with stage_span("commit", **{"marri.deliveries": len(records.deliveries)}):
-                await self.store.write(lambda conn: _store_new(conn, records))
+            with stage_span("commit", **{"marri.deliveries": len(record.deliveries)}):
+                await self.store.write(lambda conn: store_new(conn, record))
         except IntegrityError:
             # Stored before, or by a concurrent request with the same message_id.
-            stored = await self.store.read(lambda conn: _find_existing(conn, message_id))
+            stored = await self.store.read(lambda conn: find_stored(conn, message_id))
             if stored is None:
                 raise
             return _replay(stored, digest)
-        if records.deliveries:
+        if record.deliveries:
             deliveries_stored()  # wakes this process's worker now, not at its next poll
-        return IntakeAnswer(202, records.response)
-
-    def _records(
-        self,
-        message: CanonicalMessage,
-        raw: bytes,
-        digest: str,
-        identity: Identity,
-        plans: list[PlannedDelivery],
-        traceparent: str | None,
-    ) -> _Records:
-        now = utcnow()
-        message_id = str(message.message_id)
-        body_key, body_blob = self.keyring.encrypt(raw, aad=message_aad(message_id))
-        rank = PRIORITY_RANK[str(message.effective_priority)]
-        delivery_rows: list[dict[str, Any]] = []
-        delivery_views: list[dict[str, Any]] = []
-        for plan in plans:
-            delivery_id = str(uuid.uuid4())
-            state = _initial_state(plan.decision)
-            channel_settings = self.settings.channel(plan.channel)
-            deadline_s = channel_settings.retry.deadline_s if channel_settings else 24 * 3600.0
-            row: dict[str, Any] = {
-                "id": delivery_id,
-                "message_id": message_id,
-                "channel": plan.channel,
-                "recipient": plan.recipient,
-                "product": plan.product,
-                "state": state.value,
-                "priority_rank": rank,
-                "decision_outcome": plan.decision.outcome,
-                "findings_json": json.dumps([f.as_dict() for f in plan.decision.findings]),
-                "redacted_json": json.dumps(list(plan.decision.redacted)),
-                "pack_hash": plan.decision.pack_hash,
-                "idempotency_key": f"{message_id}:{plan.channel}:{plan.recipient or '-'}",
-                "attempts": 0,
-                "next_attempt_at": now if state is DeliveryState.QUEUED else None,
-                "deadline_at": now + timedelta(seconds=deadline_s),
-                "created_at": now,
-                "updated_at": now,
-                # Every row names the same columns: one executemany insert needs that when a
-                # blocked delivery (no payload) sits beside rendered ones.
-                "payload_ciphertext": None,
-                "payload_key_id": None,
-                "payload_sha256": None,
-                "payload_size": None,
-                "content_type": None,
-                "payload_headers_json": None,
-            }
-            view: dict[str, Any] = {
-                "id": delivery_id,
-                "channel": plan.channel,
-                "recipient": plan.recipient,
-                "product": plan.product,
-                "state": state.value,
-                "decision": _decision_view(plan.decision),
-            }
-            if plan.payload is not None:
-                key_id, blob = self.keyring.encrypt(plan.payload.body, aad=payload_aad(delivery_id))
-                sha = hashlib.sha256(plan.payload.body).hexdigest()
-                row |= {
-                    "payload_ciphertext": blob,
-                    "payload_key_id": key_id,
-                    "payload_sha256": sha,
-                    "payload_size": len(plan.payload.body),
-                    "content_type": plan.payload.content_type,
-                    "payload_headers_json": json.dumps(dict(plan.payload.headers)),
-                }
-                view |= {"payload_sha256": sha, "payload_size": len(plan.payload.body)}
-            delivery_rows.append(row)
-            delivery_views.append(view)
-
-        trace_id = (
-            traceparent.split("-")[1] if traceparent and traceparent.count("-") == 3 else None
-        )
-        response = {
-            "message_id": message_id,
-            "status": derive_message_status([r["state"] for r in delivery_rows]).value,
-            "received_at": now.isoformat(),
-            "deliveries": delivery_views,
-            "links": {
-                "self": f"/v1/messages/{message_id}",
-                "trace": f"/v1/messages/{message_id}/trace",
-            },
-            "trace_id": trace_id,
-        }
-        message_row = {
-            "id": message_id,
-            "sender_country": message.sender.country,
-            "sender_agency": message.sender.agency,
-            "token_id": identity.token_id,
-            "kind": str(message.kind),
-            "priority": str(message.effective_priority),
-            "content_sha256": digest,
-            "body_ciphertext": body_blob,
-            "body_key_id": body_key,
-            "received_at": now,
-            "retention_until": message.handling.retention_until,
-            "response_json": json.dumps(response),
-            "traceparent": traceparent,
-            "trace_id": trace_id,
-        }
-        audit = {
-            "actor": identity.actor,
-            "action": "message.accepted",
-            "subject": f"message:{message_id}",
-            "details": {
-                "sender_country": message.sender.country,
-                "deliveries": [
-                    {
-                        "id": v["id"],
-                        "channel": v["channel"],
-                        "recipient": v["recipient"],
-                        "outcome": v["decision"]["outcome"],
-                        "rules": [f["rule"] for f in v["decision"]["findings"]],
-                    }
-                    for v in delivery_views
-                ],
-            },
-        }
-        return _Records(message_row, delivery_rows, audit, response)
+        return IntakeAnswer(202, record.response)
 
 
-@dataclass(frozen=True)
-class _Records:
-    message: dict[str, Any]
-    deliveries: list[dict[str, Any]]
-    audit: dict[str, Any]
-    response: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _Existing:
-    content_sha256: str
-    response_json: str
-
-
-def _find_existing(conn: Connection, message_id: str) -> _Existing | None:
-    row = conn.execute(
-        select(messages.c.content_sha256, messages.c.response_json).where(
-            messages.c.id == message_id
-        )
-    ).first()
-    return None if row is None else _Existing(row.content_sha256, row.response_json)
-
-
-def _store_new(conn: Connection, records: _Records) -> None:
-    """Insert everything in the caller's transaction.
-
-    A message that is already there fails on its primary key (IntegrityError): the caller
-    then reads the stored answer. Checking first would cost every new message a query.
-    """
-    conn.execute(messages.insert(), records.message)
-    if records.deliveries:
-        conn.execute(deliveries.insert(), records.deliveries)
-        announce_new_deliveries(conn)
-    append_audit(conn, **records.audit)
-
-
-def _replay(existing: _Existing, digest: str) -> IntakeAnswer:
+def _replay(existing: StoredAnswer, digest: str) -> IntakeAnswer:
     if existing.content_sha256 != digest:
         raise IntakeRefused(
-            409,
+            ErrorKind.CONFLICT,
             "message_id_conflict",
             "this message_id was already used for a message with different content",
         )

@@ -1,0 +1,42 @@
+"""The one transaction that stores an accepted message, and the stored answer of a repeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from gateway.intake.records import NewMessage
+from gateway.security.audit import append_audit
+from gateway.store.tables import deliveries, messages
+from gateway.store.wakeup import announce_new_deliveries
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """What a message stored before was: its content hash and the answer it was given."""
+
+    content_sha256: str
+    response_json: str
+
+
+def find_stored(conn: Connection, message_id: str) -> StoredAnswer | None:
+    row = conn.execute(
+        select(messages.c.content_sha256, messages.c.response_json).where(
+            messages.c.id == message_id
+        )
+    ).first()
+    return None if row is None else StoredAnswer(row.content_sha256, row.response_json)
+
+
+def store_new(conn: Connection, record: NewMessage) -> None:
+    """Insert everything in the caller's transaction.
+
+    A message that is already there fails on its primary key (IntegrityError): the caller
+    then reads the stored answer. Checking first would cost every new message a query.
+    """
+    conn.execute(messages.insert(), record.row())
+    if record.deliveries:
+        conn.execute(deliveries.insert(), [d.row() for d in record.deliveries])
+        announce_new_deliveries(conn)
+    append_audit(conn, **record.audit())
