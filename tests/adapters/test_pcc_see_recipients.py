@@ -1,5 +1,5 @@
-"""PCC SEE builds a message once and readdresses copies for its other recipients: each payload
-must be byte for byte what a render for that recipient alone gives."""
+"""PCC SEE builds a message once per render source and readdresses copies for its other
+recipients: each payload must be byte for byte what a render for that recipient alone gives."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from adapters.base import Payload
 from adapters.pcc_see import PccSeeAdapter
+from adapters.source import RenderSource
 from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage
 
@@ -36,8 +37,9 @@ def _alone(message: CanonicalMessage, recipient: str) -> Payload:
 def test_every_recipient_gets_what_a_render_for_it_alone_gives(order: list[str]) -> None:
     adapter = PccSeeAdapter()
     message = _example()
+    source = RenderSource(message)
     for recipient in order:
-        payload = adapter.render(message, DECISION, recipient=recipient)
+        payload = adapter.render(message, DECISION, recipient=recipient, source=source)
         assert payload.recipient == recipient
         assert payload.body == _alone(message, recipient).body
         assert f"<Country>{recipient}</Country>".encode() in payload.body
@@ -46,8 +48,8 @@ def test_every_recipient_gets_what_a_render_for_it_alone_gives(order: list[str])
 def test_a_new_message_is_built_afresh() -> None:
     adapter = PccSeeAdapter()
     first, second = _example(subject="First subject"), _example(subject="Second subject")
-    adapter.render(first, DECISION, recipient="MK")
-    payload = adapter.render(second, DECISION, recipient="AL")
+    adapter.render(first, DECISION, recipient="MK", source=RenderSource(first))
+    payload = adapter.render(second, DECISION, recipient="AL", source=RenderSource(second))
     assert b"Second subject" in payload.body
     assert payload.body == _alone(second, "AL").body
 
@@ -61,8 +63,11 @@ def test_threads_rendering_different_messages_keep_apart() -> None:
 
     def render_all(i: int) -> None:
         for _ in range(5):
+            source = RenderSource(messages[i])
             for recipient in PARTIES:
-                body = adapter.render(messages[i], DECISION, recipient=recipient).body
+                body = adapter.render(
+                    messages[i], DECISION, recipient=recipient, source=source
+                ).body
                 with lock:
                     assert got.setdefault((i, recipient), body) == body
 
