@@ -8,7 +8,7 @@ from adapters.registry import AdapterRegistry, load_registry
 from gateway.config import Settings
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
-from gateway.security.keys import load_keyring
+from gateway.security.keys import open_keyring
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
@@ -27,11 +27,16 @@ class GatewayContext:
 
 
 def build_context(settings: Settings) -> GatewayContext:
-    """Load and validate everything; a bad rule pack or adapter stops the start here."""
+    """Load and validate everything; a bad rule pack, adapter or key file stops the start here
+    (``KeyringError`` for the key file, one line naming it)."""
     registry = load_registry(settings.mappings_dir)
     engine = PolicyEngine.load(settings.mappings_dir)
     store = Store(settings.database_url)
-    keyring = load_keyring(settings)
+    try:
+        keyring = open_keyring(settings, store)
+    except BaseException:
+        store.close()
+        raise
     intake = IntakeService(
         store=store, keyring=keyring, engine=engine, registry=registry, settings=settings
     )

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+import socket
+from typing import NoReturn
+
+import typer
 from rich.console import Console
 
 from gateway.config import Settings, get_settings
@@ -16,3 +22,25 @@ EXIT_INVALID = 2
 
 def settings() -> Settings:
     return get_settings()
+
+
+def refuse(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """One line on stderr, never wrapped or read as markup, then exit with ``code``."""
+    err.print(message, style="red", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def cli_actor() -> str:
+    """Who ran a command, for the audit log: ``cli:<OS user>@<host>``.
+
+    The user comes from the effective uid, not from ``$USER``; under sudo the invoking user is
+    named too, since the uid is then root's.
+    """
+    try:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        user = f"uid:{os.geteuid()}"
+    invoker = os.environ.get("SUDO_USER")
+    if invoker and invoker != user:
+        user = f"{user}(sudo:{invoker})"
+    return f"cli:{user}@{socket.gethostname()}"

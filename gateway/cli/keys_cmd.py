@@ -1,4 +1,8 @@
-"""``keys list|rotate|reencrypt|retire``: encryption keys at rest, rotated without downtime."""
+"""``keys init|list|rotate|reencrypt|retire``: encryption keys at rest, rotated without downtime.
+
+No command here but ``init`` creates a key file: a fresh key over sealed rows would leave them
+unreadable, so a missing file is reported, never replaced.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from functools import partial
 
 import typer
 
-from gateway.cli._common import EXIT_INVALID, err, out, settings
+from gateway.cli._common import EXIT_INVALID, EXIT_REFUSED, cli_actor, err, out, refuse, settings
 from gateway.config import Settings
 from gateway.security.audit import append_audit
 from gateway.security.keys import (
@@ -16,8 +20,9 @@ from gateway.security.keys import (
     load_keyring,
     reencrypt_batch,
     rows_per_key,
+    sealed_key_ids,
 )
-from gateway.store.crypto import Keyring, save_keyring
+from gateway.store.crypto import Keyring, KeyringError, load_or_create_keyring, save_keyring
 from gateway.store.engine import Store
 
 keys_app = typer.Typer(
@@ -28,7 +33,7 @@ keys_app = typer.Typer(
 def _audit(store: Store, action: str, details: dict[str, object]) -> None:
     store.write_sync(
         lambda conn: append_audit(
-            conn, actor="cli", action=action, subject="keyring", details=details
+            conn, actor=cli_actor(), action=action, subject="keyring", details=details
         )
     )
 
@@ -49,20 +54,66 @@ def reencrypt_all(store: Store, keyring: Keyring, *, batch: int) -> dict[str, in
     return moved
 
 
+def _keyring(current: Settings) -> Keyring:
+    try:
+        return load_keyring(current)
+    except KeyringError as exc:
+        refuse(str(exc))
+
+
 @keys_app.command("list")
 def keys_list() -> None:
-    """Key ids, which one is active, and how many rows each still protects."""
+    """Key ids, which one is active, and how many rows each still protects (reads only)."""
     current = settings()
-    keyring = load_keyring(current)
+    missing_file = current.keys_json is None and not current.key_file.exists()
+    keyring = Keyring(active_id="") if missing_file else _keyring(current)
     store = Store(current.database_url)
     try:
         counts = store.read_sync(rows_per_key)
     finally:
         store.close()
+    if missing_file:
+        err.print(
+            f"the key file {current.key_file} does not exist; rows need the keys listed below",
+            style="red",
+            markup=False,
+            soft_wrap=True,
+        )
     for key_id in sorted(set(keyring.keys) | set(counts)):
         marker = "active" if key_id == keyring.active_id else "      "
         known = "" if key_id in keyring.keys else "  MISSING FROM KEYRING"
         out.print(f"{marker}  {key_id}  rows={counts.get(key_id, 0)}{known}")
+    if missing_file:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@keys_app.command("init")
+def keys_init(
+    over_sealed_rows: bool = typer.Option(
+        False,
+        "--over-sealed-rows",
+        help="create the key even though stored rows are sealed with keys that are lost "
+        "(those rows stay unreadable)",
+    ),
+) -> None:
+    """Create the key file (mode 0600) when there is none; an existing one is never replaced."""
+    current = settings()
+    _require_key_file(current)
+    if current.key_file.exists():
+        refuse(f"the key file {current.key_file} already exists; nothing was changed")
+    store = Store(current.database_url)
+    try:
+        needed = sealed_key_ids(store)
+        if needed and not over_sealed_rows:
+            refuse(
+                f"the database holds rows sealed with key(s) {', '.join(needed)}: restore the "
+                f"key file {current.key_file} instead (or pass --over-sealed-rows to give them up)"
+            )
+        keyring = load_or_create_keyring(current.key_file)
+        _audit(store, "keys.created", {"active": keyring.active_id, "unreadable": needed})
+    finally:
+        store.close()
+    out.print(f"[green]created {current.key_file}[/green] with active key {keyring.active_id}")
 
 
 def _require_key_file(current: Settings) -> None:
@@ -95,7 +146,7 @@ def keys_rotate(
 ) -> None:
     """Make a new active key, save it, and re-encrypt every body and payload under it."""
     current = settings()
-    rotated = load_keyring(current).with_new_active_key()
+    rotated = _keyring(current).with_new_active_key()
     if print_only:
         print(rotated.to_json(), end="")
         return
@@ -128,7 +179,7 @@ def keys_reencrypt(
 ) -> None:
     """Move every row still under an older key to the active key (safe to run again)."""
     current = settings()
-    keyring = load_keyring(current)
+    keyring = _keyring(current)
     store = Store(current.database_url)
     try:
         moved = reencrypt_all(store, keyring, batch=batch)
@@ -146,7 +197,7 @@ def keys_retire(
     """Remove keys that no row needs any more; refuses while a row still uses one."""
     current = settings()
     _require_key_file(current)
-    keyring = load_keyring(current)
+    keyring = _keyring(current)
     wanted = set(key_ids or []) or (set(keyring.keys) - {keyring.active_id})
     if keyring.active_id in wanted:
         err.print("[red]the active key cannot be retired; rotate first[/red]")

@@ -13,9 +13,10 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from gateway.context import GatewayContext
     from gateway.security.tokens import IssuedToken
 
-from gateway.cli._common import out
+from gateway.cli._common import out, refuse
 from gateway.config import Settings, get_settings
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
 
@@ -36,7 +37,6 @@ def run_server(
     import uvicorn
 
     from gateway.api.app import create_app
-    from gateway.context import build_context
 
     options: dict[str, Any] = {
         "host": host,
@@ -47,17 +47,28 @@ def run_server(
     }
     if processes > 1:
         # Fail here, once, on a bad rule pack or key file rather than in every child.
-        build_context(settings).close()
+        context_or_exit(settings).close()
         uvicorn.run(
             "gateway.api.app:app_from_environment", factory=True, workers=processes, **options
         )
         return
-    context = build_context(settings)
+    context = context_or_exit(settings)
     app = create_app(context)
     try:
         uvicorn.run(app, **options)
     finally:
         context.close()
+
+
+def context_or_exit(settings: Settings) -> GatewayContext:
+    """The process context, or one line naming what is wrong with the keys and exit 2."""
+    from gateway.context import build_context
+    from gateway.store.crypto import KeyringError
+
+    try:
+        return build_context(settings)
+    except KeyringError as exc:
+        refuse(f"cannot start: {exc}")
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,21 @@ def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     return tokens
 
 
+def _keys_or_exit(settings: Settings) -> None:
+    """Settle the keyring (created on the first start) before anything else is started."""
+    from gateway.security.keys import open_keyring
+    from gateway.store.crypto import KeyringError
+    from gateway.store.engine import Store
+
+    store = Store(settings.database_url)
+    try:
+        open_keyring(settings, store)
+    except KeyringError as exc:
+        refuse(f"cannot start: {exc}")
+    finally:
+        store.close()
+
+
 def sandbox(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
@@ -177,6 +203,7 @@ def sandbox(
     out.print("[bold]MARRI exchange gateway — sandbox[/bold]")
     out.print(f"  database      {settings.database_url}")
     upgrade(settings.database_url)
+    _keys_or_exit(settings)
     from simulators import start_simulators
 
     urls = start_simulators(port_base=simulator_port_base)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import typer
 from sqlalchemy import Connection
 
-from gateway.cli._common import EXIT_INVALID, err, out, settings
+from gateway.cli._common import EXIT_INVALID, cli_actor, err, out, settings
 from gateway.security.audit import append_audit
 from gateway.security.tokens import IssuedToken, TokenError, issue_token, revoke_token
 from gateway.store.engine import Store
@@ -44,7 +44,7 @@ def token_create(
             )
             append_audit(
                 conn,
-                actor="cli",
+                actor=cli_actor(),
                 action="token.created",
                 subject=f"token:{issued.identity.token_id}",
                 details={"role": role, "country": issued.identity.country},
@@ -71,7 +71,9 @@ def token_revoke(token_id: str = typer.Argument(..., help="the token's id")) -> 
         def revoke(conn: Connection) -> bool:
             done = revoke_token(conn, token_id)
             if done:
-                append_audit(conn, actor="cli", action="token.revoked", subject=f"token:{token_id}")
+                append_audit(
+                    conn, actor=cli_actor(), action="token.revoked", subject=f"token:{token_id}"
+                )
             return done
 
         done = store.write_sync(revoke)

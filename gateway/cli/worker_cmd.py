@@ -25,7 +25,7 @@ def worker(
     grace_s: float = typer.Option(10.0, "--grace-s", min=0, help="grace period on stop"),
 ) -> None:
     """Run the delivery worker until SIGTERM or SIGINT."""
-    from gateway.context import build_context
+    from gateway.cli.serve_cmd import context_or_exit
     from gateway.delivery.runner import run_workers_until_signalled
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -35,7 +35,7 @@ def worker(
     if not settings.all_channels():
         err.print("no channels are configured (MARRI_CHANNELS or MARRI_CHANNELS_FILE)")
         raise typer.Exit(2)
-    context = build_context(settings)
+    context = context_or_exit(settings)
     try:
         _event_loop_runner()(
             run_workers_until_signalled(

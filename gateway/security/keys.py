@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, Connection, Table, func, select, update
+from sqlalchemy import Column, Connection, Table, func, inspect, select, update
 
 from gateway.config import Settings
 from gateway.store.crypto import (
@@ -30,7 +30,9 @@ from gateway.store.crypto import (
     load_or_create_keyring,
     message_aad,
     payload_aad,
+    read_keyring_file,
 )
+from gateway.store.engine import Store
 from gateway.store.tables import deliveries, messages
 
 
@@ -144,7 +146,38 @@ class KeyringRefresher:
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    """The keyring from ``MARRI_KEYS_JSON`` when set, else the key file (created on first use)."""
+    """The keyring from ``MARRI_KEYS_JSON`` when set, else the key file; never creates one."""
     if settings.keys_json is not None:
-        return Keyring.from_json(settings.keys_json.get_secret_value())
+        try:
+            return Keyring.from_json(settings.keys_json.get_secret_value())
+        except KeyringError as exc:
+            raise KeyringError(f"MARRI_KEYS_JSON is not usable: {exc}") from None
+    return read_keyring_file(settings.key_file)
+
+
+def sealed_key_ids(store: Store) -> list[str]:
+    """The key ids stored rows are sealed with (none on a store not yet migrated)."""
+
+    def read(conn: Connection) -> list[str]:
+        if not inspect(conn).has_table(messages.name):
+            return []
+        return sorted(rows_per_key(conn))
+
+    return store.read_sync(read)
+
+
+def open_keyring(settings: Settings, store: Store) -> Keyring:
+    """The keyring a serving process needs; a key file is created only on a first start.
+
+    A missing key file over sealed rows is refused: a fresh key would leave every stored body
+    unreadable, and the lost file is what has to come back.
+    """
+    if settings.keys_json is not None or settings.key_file.exists():
+        return load_keyring(settings)
+    needed = sealed_key_ids(store)
+    if needed:
+        raise KeyringError(
+            f"the key file {settings.key_file} does not exist, but the database holds rows "
+            f"sealed with key(s) {', '.join(needed)}: restore that file or set MARRI_KEYS_JSON"
+        )
     return load_or_create_keyring(settings.key_file)

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,10 +64,12 @@ class Keyring:
     def from_json(cls, text: str) -> Keyring:
         try:
             data = json.loads(text)
-            keys = {k: base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
+            keys = {str(k): base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
             active = data["active"]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyringError("key material is not a valid keyring") from exc
+        if not isinstance(active, str):
+            raise KeyringError("the active key id is not a string")
         if active not in keys:
             raise KeyringError("the active key id is not among the keys")
         if any(len(k) != 32 for k in keys.values()):
@@ -78,24 +81,80 @@ class Keyring:
         return cls(active_id="", keys={}).with_new_active_key()
 
 
-def save_keyring(keyring: Keyring, path: Path) -> None:
-    """Write the key file atomically with mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _write_private(keyring: Keyring, path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(keyring.to_json())
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def save_keyring(keyring: Keyring, path: Path) -> None:
+    """Write the key file atomically with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    _write_private(keyring, tmp)
     os.replace(tmp, path)
 
 
+def _save_new_keyring(keyring: Keyring, path: Path) -> bool:
+    """Write the key file only if none exists yet; False when another process was first
+    (processes starting together must all end up with the one key written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        _write_private(keyring, tmp)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:
+            # A file system without hard links: not exclusive, but still atomic.
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+# Group or others may neither read nor write the key file.
+PRIVATE_MODE_BITS = 0o077
+
+
+def read_keyring_file(path: Path) -> Keyring:
+    """Read an existing key file; every problem is a one-line ``KeyringError`` naming it."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        raise KeyringError(f"the key file {path} does not exist") from None
+    except OSError as exc:
+        raise KeyringError(f"the key file {path} cannot be read: {exc.strerror}") from None
+    if mode & PRIVATE_MODE_BITS:
+        raise KeyringError(
+            f"the key file {path} has mode {mode:04o}, so others may read it; "
+            f"make it private with 'chmod 600 {path}'"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise KeyringError(f"the key file {path} cannot be read: {reason}") from None
+    try:
+        return Keyring.from_json(text)
+    except KeyringError as exc:
+        raise KeyringError(f"the key file {path} is corrupt: {exc}") from None
+
+
 def load_or_create_keyring(path: Path) -> Keyring:
-    """Read the key file; create one (mode 0600) on first start."""
+    """Read the key file; create one (mode 0600) when there is none.
+
+    Only for a store known to be empty: over sealed rows a new key would make every stored
+    body unreadable (``gateway.security.keys.open_keyring`` decides).
+    """
     if path.exists():
-        return Keyring.from_json(path.read_text(encoding="utf-8"))
+        return read_keyring_file(path)
     keyring = Keyring.generate()
-    save_keyring(keyring, path)
+    if not _save_new_keyring(keyring, path):
+        return read_keyring_file(path)
     return keyring
 
 

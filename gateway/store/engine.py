@@ -12,6 +12,7 @@ file (``serve --processes``, worker processes) take turns through a lock file be
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,10 +26,24 @@ from gateway.store.group_commit import GroupCommitWriter
 T = TypeVar("T")
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def create_private_database_file(url: str) -> None:
+    """Create a SQLite database file mode 0600 before SQLite opens it: SQLite gives its
+    ``-wal`` and ``-shm`` files the database file's mode, so all three stay the owner's alone.
+    Other back ends and in-memory databases: nothing to do."""
     parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    database = Path(parsed.database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    create_private_database_file(url)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from gateway.store.engine import _normalise_url
+from gateway.store.engine import _normalise_url, create_private_database_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -21,4 +21,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (idempotent)."""
+    create_private_database_file(url)
     command.upgrade(alembic_config(url), revision)
