@@ -6,7 +6,9 @@ entry breaks the chain from that point on, which ``verify_chain`` reports.
 Deleting the *last* entries leaves a shorter chain that is still consistent, so every append
 also moves a chain head: the row with ``seq = 0`` (action ``chain.head``) holds the hash and
 seq of the newest entry. It is the one row that changes; ``verify_chain`` checks it
-against the walked chain. To catch a rewrite of the whole table, keep the head that
+against the walked chain, and counts the entries, so a log missing entries the head counted
+is not intact. Every accepted message writes an entry, so an empty log beside stored
+messages was emptied, not new. To catch a rewrite of the whole table, keep the head that
 ``marri-gateway audit verify`` prints somewhere else and pass it back with ``--expect-head``.
 """
 
@@ -18,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
-from gateway.store.tables import audit_entries, utcnow
+from gateway.store.tables import audit_entries, messages, utcnow
 
 GENESIS = "0" * 64
 HEAD_SEQ = 0
@@ -47,6 +49,10 @@ def _entry_hash(
 
 
 # Built once: appends run on every intake, and statement construction dominated their cost.
+_HEAD_ROW = select(audit_entries.c.entry_hash, audit_entries.c.details_json).where(
+    audit_entries.c.seq == HEAD_SEQ
+)
+_COUNT_ENTRIES = select(func.count()).where(audit_entries.c.seq != HEAD_SEQ)
 _NEWEST_HASH = (
     select(audit_entries.c.entry_hash)
     .where(audit_entries.c.seq != HEAD_SEQ)
@@ -54,6 +60,7 @@ _NEWEST_HASH = (
     .limit(1)
 )
 _INSERT = audit_entries.insert()
+_ANY_MESSAGE = select(messages.c.id).limit(1)
 _MOVE_HEAD = (
     update(audit_entries)
     .where(audit_entries.c.seq == HEAD_SEQ)
@@ -80,8 +87,7 @@ def append_audit(
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    prev = conn.execute(_NEWEST_HASH).scalar()
-    prev_hash = prev or GENESIS
+    prev_hash, entries = _chain_end(conn)
     # Microsecond precision survives both back ends, so the hash can be recomputed from the row.
     at = utcnow()
     details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"))
@@ -103,8 +109,20 @@ def append_audit(
     if primary_key is None:
         raise RuntimeError("the database did not return the new audit entry's seq")
     seq = int(primary_key[0])
-    _move_head(conn, seq=seq, entry_hash=entry_hash, at=at)
+    _move_head(conn, seq=seq, entries=entries + 1, entry_hash=entry_hash, at=at)
     return entry_hash
+
+
+def _chain_end(conn: Connection) -> tuple[str, int]:
+    """The newest entry's hash and how many entries there are, from the head row in one read
+    (a log from before the head counted entries is counted once here)."""
+    head = conn.execute(_HEAD_ROW).first()
+    if head is not None:
+        counted = json.loads(head.details_json).get("entries")
+        if isinstance(counted, int):
+            return head.entry_hash, counted
+    newest = conn.execute(_NEWEST_HASH).scalar()
+    return newest or GENESIS, int(conn.execute(_COUNT_ENTRIES).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -132,11 +150,10 @@ def read_head(conn: Connection) -> ChainHead | None:
     return ChainHead(int(json.loads(row.details_json)["seq"]), row.entry_hash)
 
 
-def _move_head(conn: Connection, *, seq: int, entry_hash: str, at: datetime) -> None:
+def _move_head(conn: Connection, *, seq: int, entries: int, entry_hash: str, at: datetime) -> None:
     """One UPDATE on the hot path; the head row is created by the first append."""
-    moved = conn.execute(
-        _MOVE_HEAD, {"new_at": at, "new_details": _head_details(seq), "new_hash": entry_hash}
-    )
+    details = _head_details(seq, entries)
+    moved = conn.execute(_MOVE_HEAD, {"new_at": at, "new_details": details, "new_hash": entry_hash})
     if moved.rowcount == 0:
         conn.execute(
             audit_entries.insert().values(
@@ -146,15 +163,24 @@ def _move_head(conn: Connection, *, seq: int, entry_hash: str, at: datetime) -> 
                 action=HEAD_ACTION,
                 subject="audit:head",
                 reason=None,
-                details_json=_head_details(seq),
+                details_json=details,
                 prev_hash=GENESIS,
                 entry_hash=entry_hash,
             )
         )
 
 
-def _head_details(seq: int) -> str:
-    return json.dumps({"seq": seq}, separators=(",", ":"))
+def _head_details(seq: int, entries: int) -> str:
+    return json.dumps({"seq": seq, "entries": entries}, separators=(",", ":"))
+
+
+def _head_entries(conn: Connection) -> int | None:
+    """How many entries the head says the log holds (None for a head that does not count)."""
+    details = conn.execute(_HEAD_ROW).first()
+    if details is None:
+        return None
+    counted = json.loads(details.details_json).get("entries")
+    return counted if isinstance(counted, int) else None
 
 
 @dataclass(frozen=True)
@@ -198,10 +224,19 @@ def verify_chain(conn: Connection, *, expect_head: ChainHead | None = None) -> C
     if head is None:
         if count:
             return ChainReport(count, HEAD_SEQ, "the chain head is missing")
+        if conn.execute(_ANY_MESSAGE).first() is not None:
+            # Every accepted message wrote an entry: an empty log beside messages was emptied.
+            return ChainReport(0, HEAD_SEQ, "the log is empty but the database holds messages")
     elif head.seq > last_seq:
         return ChainReport(count, last_seq + 1, "entries after this point were removed")
     elif head.seq != last_seq or head.entry_hash != prev_hash:
         return ChainReport(count, HEAD_SEQ, "the chain head does not match the newest entry")
+    else:
+        counted = _head_entries(conn)
+        if counted is not None and counted != count:
+            return ChainReport(
+                count, HEAD_SEQ, f"the head counts {counted} entries but the log holds {count}"
+            )
     if expect_head is not None and seen.get(expect_head.seq) != expect_head.entry_hash:
         return ChainReport(
             count, expect_head.seq, "the log no longer holds the head kept outside it"
