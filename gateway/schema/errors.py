@@ -80,6 +80,8 @@ OWN_TYPES = frozenset(
         "hash_mismatch",
         "name_empty",
         "coordinates_incomplete",
+        "control_character",
+        "bidi_control",
     }
 )
 

@@ -50,6 +50,7 @@ from gateway.schema.codes import (
 )
 from gateway.schema.rules import Problem, message_rule_problems
 from gateway.schema.types import (
+    LINE,
     Count,
     EventTime,
     LongText,
@@ -66,8 +67,8 @@ CHANNELS_NEEDING_RECIPIENTS = frozenset({"pcc_see", "selec"})
 
 _ENTITIES = 1000  # generous cap per entity list; bounds the work one message can cause
 _Product = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
-_Article = Annotated[str, Field(min_length=1, max_length=50)]
-_Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")]
+_Article = Annotated[str, Field(min_length=1, max_length=50), *LINE]
+_Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$"), *LINE]
 _Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()./-]{3,32}$")]
 
 

@@ -9,18 +9,21 @@ calendar date. Custom errors carry their own text and never the value that faile
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
     StringConstraints,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 TIMESTAMP_PATTERN = (
@@ -138,7 +141,63 @@ EventTime = Annotated[
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
 """A message-local identifier of an entity; safe to quote in errors and logs."""
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+# Control characters (Unicode category Cc: C0, DEL and C1). Free text keeps tab and line
+# breaks; bidirectional embeddings, overrides and isolates could make a name or reference read
+# differently from what it holds. Zero-width (non-)joiners are not touched: scripts need them.
+_CONTROLS = r"\u0000-\u001f\u007f-\u009f"
+_FREE_TEXT_CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+_BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
+LINE_PATTERN = f"^[^{_CONTROLS}{_BIDI_CONTROLS}]*$"
+FREE_TEXT_PATTERN = f"^[^{_FREE_TEXT_CONTROLS}]*$"
+_ANY_CONTROL = re.compile(f"[{_CONTROLS}]")
+_FREE_TEXT_CONTROL = re.compile(f"[{_FREE_TEXT_CONTROLS}]")
+_BIDI_CONTROL = re.compile(f"[{_BIDI_CONTROLS}]")
+
+
+@dataclass(frozen=True)
+class _JsonSchemaPattern:
+    """Puts a check done in Python into the exported JSON Schema, so senders see it too."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if "pattern" in schema:  # both patterns must hold
+            schema.setdefault("allOf", []).append({"pattern": self.pattern})
+        else:
+            schema["pattern"] = self.pattern
+        return schema
+
+
+def _check_line(value: str) -> str:
+    """A name, number or reference: one line, no controls, no bidirectional overrides."""
+    if _ANY_CONTROL.search(value):
+        raise PydanticCustomError("control_character", "must not contain control characters")
+    if _BIDI_CONTROL.search(value):
+        raise PydanticCustomError(
+            "bidi_control",
+            "must not contain bidirectional embedding, override or isolate characters",
+        )
+    return value
+
+
+def _check_free_text(value: str) -> str:
+    if _FREE_TEXT_CONTROL.search(value):
+        raise PydanticCustomError(
+            "control_character",
+            "must not contain control characters other than tab and line breaks",
+        )
+    return value
+
+
+LINE = (AfterValidator(_check_line), _JsonSchemaPattern(LINE_PATTERN))
+"""Metadata for a single-line string type (``Annotated[str, ..., *LINE]``)."""
+FREE_TEXT = (AfterValidator(_check_free_text), _JsonSchemaPattern(FREE_TEXT_PATTERN))
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), *LINE]
+"""Names, numbers, references, the subject: one line."""
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000), *FREE_TEXT]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000), *FREE_TEXT]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]

@@ -1,5 +1,6 @@
-"""Text XML 1.0 cannot carry (control characters the canonical schema admits) is a render
-refusal naming the field, never a crash of the XML channels' renders."""
+"""Control characters never reach a render through intake: the canonical schema refuses them.
+A message built without validation (``model_copy``) still meets the renders' own guard: text XML
+1.0 cannot carry is a render refusal naming the field, never a crash of the XML renders."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from adapters.errors import RenderError
 from adapters.registry import AdapterRegistry
 from contract_tests import kit
+from gateway.schema import MessageInvalid, parse_message
 
 XML_CHANNELS = ["europol", "frontex", "pcc_see", "selec"]
 
@@ -27,6 +29,9 @@ def test_a_control_character_is_refused_with_its_path(
     tainted = message.model_copy(
         update={"subject": "before\x01after", "summary": "summary\x1bescape"}
     )
+    with pytest.raises(MessageInvalid) as refused:
+        parse_message(tainted.model_dump_json(by_alias=True).encode())
+    assert {v.path for v in refused.value.violations} == {"$.subject", "$.summary"}
     with pytest.raises(RenderError) as info:
         kit.render_for_kit(adapter, tainted, case.decision_overrides())
     paths = {path for path, _ in info.value.violations}

@@ -218,7 +218,7 @@ async def test_error_texts_do_not_echo_submitted_values(
     assert "Zorica" not in response.text
 
 
-async def test_text_an_xml_channel_cannot_carry_is_a_422_naming_the_field(
+async def test_a_control_character_is_a_422_naming_the_field(
     client: httpx.AsyncClient, tokens: Tokens, context: GatewayContext
 ) -> None:
     data = variant()
@@ -229,8 +229,11 @@ async def test_text_an_xml_channel_cannot_carry_is_a_422_naming_the_field(
     )
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert error["code"] == "not_renderable"
-    assert {v["path"] for v in error["violations"]} == {"$.subject"}
+    # The schema refuses it before any channel tries to render it.
+    assert error["code"] == "invalid_message"
+    assert [(v["path"], v["type"]) for v in error["violations"]] == [
+        ("$.subject", "control_character")
+    ]
     assert "Secret-Subject" not in response.text
     assert row_counts(context.store) == before
 

@@ -17,7 +17,19 @@ from gateway.schema.message import CHANNELS_NEEDING_RECIPIENTS
 
 TODAY = date(2020, 1, 1)
 COUNTRIES = st.sampled_from(sorted(c.COUNTRY_CODES))
-TEXT = st.text(min_size=1, max_size=30)
+# What the schema holds as text: no control characters; names and references also no
+# bidirectional overrides, free text keeps tab and line breaks.
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+TEXT = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), exclude_characters=_BIDI),
+    min_size=1,
+    max_size=30,
+)
+FREE_TEXT = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n\r"),
+    min_size=1,
+    max_size=200,
+)
 OFFSETS = st.sampled_from(
     [UTC] + [timezone(timedelta(minutes=m)) for m in (-720, -330, -60, 60, 120, 345, 840)]
 )
@@ -189,7 +201,7 @@ def messages(draw: st.DrawFn) -> CanonicalMessage:
             "in_reply_to": draw(st.uuids()) if kind is c.Kind.reply else None,
             "priority": draw(_codes(c.Priority)),
             "subject": draw(TEXT),
-            "summary": draw(_optional(st.text(min_size=1, max_size=200))),
+            "summary": draw(_optional(FREE_TEXT)),
             "crime_areas": draw(st.lists(_codes(c.CrimeArea), min_size=1, max_size=3)),
             "purposes": draw(st.lists(_codes(c.Purpose), min_size=1, max_size=3)),
             "legal_basis": [{"instrument": draw(_codes(c.Instrument)), "article": "5"}],
