@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MARRI_", env_nested_delimiter="__", frozen=True)
 
     database_url: str = "sqlite:///var/gateway.db"
+    # Created (mode 0600) only on a first start, when no stored row is sealed yet, or by
+    # ``keys init``; it must be readable by its owner alone.
     key_file: Path = Path("var/keys.json")
     # Base64 AES-256 keys as {"key-id": "base64", ...} plus "active"; overrides key_file.
     keys_json: SecretStr | None = None
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 15 * 1024 * 1024
     max_json_depth: int = 32
     rate_limit_per_minute: int = 600
+    # Console sign-in attempts per minute from one client address, and for one token prefix.
+    console_signin_per_minute: int = Field(default=10, ge=1)
     request_timeout_s: float = 30.0
     public_base_url: str = "http://127.0.0.1:8000"
     retention_after_delivery_days: int = 90

@@ -1,7 +1,14 @@
-"""Sign-in and sign-out: the token is posted once, checked, and replaced by a session cookie."""
+"""Sign-in and sign-out: the token is posted once, checked, and replaced by a session cookie.
+
+Sign-in attempts are throttled per client address and per token prefix (token buckets, as the
+API's rate limit, ``console_signin_per_minute`` each): guessing from one address, or at one
+token from many, gets 429 with ``Retry-After`` before any token is looked up. Signing out ends
+the session's row, so the cookie is refused even where a copy of it was kept.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,12 +21,19 @@ from gateway.console.session import (
     SESSION_SECONDS,
     Session,
     csrf_matches,
+    end_session,
     new_login_cookie,
     new_session_cookie,
+    start_session,
     verify,
 )
 from gateway.console.web import check_csrf, context_of, current_session, render
-from gateway.security.tokens import identity_for_token
+from gateway.security.ratelimit import RateLimiter, retry_after_header
+from gateway.security.tokens import TOKEN_PREFIX, identity_for_token
+
+# How much of a posted token keys its throttle: the public prefix and a few characters more,
+# enough to tell tokens apart, never enough to matter if the table were read.
+THROTTLED_TOKEN_CHARS = len(TOKEN_PREFIX) + 6
 
 router = APIRouter()
 
@@ -41,6 +55,31 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
         samesite="strict",
         secure=request.url.scheme == "https",
     )
+
+
+def _throttles(request: Request) -> tuple[RateLimiter, RateLimiter]:
+    """The sign-in buckets of this console (per process), by address and by token prefix."""
+    state = request.app.state
+    if not hasattr(state, "signin_throttles"):
+        per_minute = context_of(request).settings.console_signin_per_minute
+        state.signin_throttles = (RateLimiter(per_minute), RateLimiter(per_minute))
+    throttles: tuple[RateLimiter, RateLimiter] = state.signin_throttles
+    return throttles
+
+
+def _signin_wait(request: Request, token: str) -> float:
+    """Seconds to wait before this attempt may be tried; 0.0 to go ahead.
+
+    The address is charged first; an attempt it refuses does not use the prefix's bucket, so
+    one noisy address cannot lock a token out for everyone else.
+    """
+    by_address, by_prefix = _throttles(request)
+    address = request.client.host if request.client else "unknown"
+    wait = by_address.acquire(address)
+    if wait:
+        return wait
+    prefix = token.strip()[:THROTTLED_TOKEN_CHARS].encode("utf-8", "replace")
+    return by_prefix.acquire(hashlib.sha256(prefix).hexdigest())
 
 
 def _login_page(request: Request, next_url: str, error: str | None, status: int) -> Response:
@@ -68,6 +107,13 @@ async def login(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     prefix = request.app.state.prefix
+    wait = _signin_wait(request, token)
+    if wait:
+        response = _login_page(
+            request, _safe_next(prefix, next), "Too many sign-in attempts; wait and try again.", 429
+        )
+        response.headers["Retry-After"] = retry_after_header(wait)
+        return response
     pre = verify(request.app.state.session_key, request.cookies.get(LOGIN_COOKIE))
     expected = pre.get("login") if pre else None
     if not isinstance(expected, str) or not csrf_matches(expected, csrf):
@@ -79,13 +125,14 @@ async def login(
         return _login_page(
             request, _safe_next(prefix, next), "This token cannot sign in to the console.", 401
         )
+    session_id = await context.store.write(lambda conn: start_session(conn, identity.token_id))
     response = Response(status_code=303)
     response.headers["Location"] = _safe_next(prefix, next)
     _cookie(
         response,
         request,
         COOKIE,
-        new_session_cookie(request.app.state.session_key, identity.token_id),
+        new_session_cookie(request.app.state.session_key, identity.token_id, session_id),
         SESSION_SECONDS,
     )
     response.delete_cookie(LOGIN_COOKIE, path=prefix)
@@ -99,6 +146,7 @@ async def logout(
     csrf: Annotated[str, Form(max_length=100)],
 ) -> Response:
     check_csrf(session, csrf)
+    await context_of(request).store.write(lambda conn: end_session(conn, session.session_id))
     prefix = request.app.state.prefix
     response = Response(status_code=303)
     response.headers["Location"] = f"{prefix}/login"

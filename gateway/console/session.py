@@ -1,9 +1,10 @@
 """Console sign-in: a signed, HttpOnly, SameSite=Strict session cookie and CSRF tokens.
 
-The cookie names the token's id (never the token itself), a CSRF secret and an expiry, signed
-with HMAC-SHA256 under a key derived from the gateway's keyring, so every replica that shares
-the keyring accepts it. Each request re-reads the token row: a revoked or expired token ends
-the session at once.
+The cookie names the token's id (never the token itself), a session id, a CSRF secret and an
+expiry, signed with HMAC-SHA256 under a key derived from the gateway's keyring, so every replica
+that shares the keyring accepts it. Each request re-reads the session's row and the token's: a
+session signed out of (its row ended), or whose token is revoked or expired, ends at once, and
+a copy of the cookie kept from before is refused.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select, update
 
 from gateway.security.identity import Identity
 from gateway.store.crypto import Keyring
-from gateway.store.tables import api_tokens, utcnow
+from gateway.store.tables import api_tokens, console_sessions, utcnow
 
 COOKIE = "marri_console"
 LOGIN_COOKIE = "marri_console_login"
@@ -72,13 +74,69 @@ def verify(key: bytes, value: str | None) -> dict[str, object] | None:
 class Session:
     identity: Identity
     csrf: str
+    session_id: str
 
 
-def new_session_cookie(key: bytes, token_id: str) -> str:
+def new_session_cookie(key: bytes, token_id: str, session_id: str) -> str:
     return sign(
         key,
-        {"tid": token_id, "csrf": secrets.token_urlsafe(24), "exp": time.time() + SESSION_SECONDS},
+        {
+            "tid": token_id,
+            "sid": session_id,
+            "csrf": secrets.token_urlsafe(24),
+            "exp": time.time() + SESSION_SECONDS,
+        },
     )
+
+
+def _row_id(session_id: str) -> str:
+    """What the table keeps: a hash, so its rows alone cannot be turned into cookies."""
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
+def start_session(conn: Connection, token_id: str) -> str:
+    """Record a new session for the token; returns the id the cookie carries.
+
+    Sessions that have expired are removed here, so the table holds about one row per live
+    sign-in.
+    """
+    now = utcnow()
+    conn.execute(delete(console_sessions).where(console_sessions.c.expires_at < now))
+    session_id = secrets.token_urlsafe(32)
+    conn.execute(
+        console_sessions.insert().values(
+            id=_row_id(session_id),
+            token_id=token_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=SESSION_SECONDS),
+            ended_at=None,
+        )
+    )
+    return session_id
+
+
+def end_session(conn: Connection, session_id: str) -> None:
+    """Sign out: the session's cookie, and every copy of it, is refused from now on."""
+    conn.execute(
+        update(console_sessions)
+        .where(console_sessions.c.id == _row_id(session_id), console_sessions.c.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def identity_for_session(conn: Connection, session_id: str, token_id: str) -> Identity | None:
+    """The identity behind a live session of a live console-capable token; else None."""
+    live = conn.execute(
+        select(console_sessions.c.id).where(
+            console_sessions.c.id == _row_id(session_id),
+            console_sessions.c.token_id == token_id,
+            console_sessions.c.ended_at.is_(None),
+            console_sessions.c.expires_at > utcnow(),
+        )
+    ).first()
+    if live is None:
+        return None
+    return identity_for_token_id(conn, token_id)
 
 
 def new_login_cookie(key: bytes) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from gateway.console.session import COOKIE, Session, csrf_matches, identity_for_token_id, verify
+from gateway.console.session import COOKIE, Session, csrf_matches, identity_for_session, verify
 from gateway.context import GatewayContext
 
 HERE = Path(__file__).resolve().parent
@@ -85,14 +85,17 @@ async def current_session(request: Request) -> Session:
     """The signed-in operator; raises LoginRequired when the cookie is missing or stale."""
     payload = verify(request.app.state.session_key, request.cookies.get(COOKIE))
     token_id = payload.get("tid") if payload else None
+    session_id = payload.get("sid") if payload else None
     csrf = payload.get("csrf") if payload else None
-    if not isinstance(token_id, str) or not isinstance(csrf, str):
+    if not (isinstance(token_id, str) and isinstance(session_id, str) and isinstance(csrf, str)):
         raise LoginRequired
     context = context_of(request)
-    identity = await context.store.read(lambda conn: identity_for_token_id(conn, token_id))
+    identity = await context.store.read(
+        lambda conn: identity_for_session(conn, session_id, token_id)
+    )
     if identity is None:
         raise LoginRequired
-    return Session(identity=identity, csrf=csrf)
+    return Session(identity=identity, csrf=csrf, session_id=session_id)
 
 
 def check_csrf(session: Session, given: str | None) -> None:

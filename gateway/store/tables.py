@@ -193,6 +193,18 @@ api_tokens = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
 )
 
+# Console sign-ins: a cookie is honoured only while its row lives, so signing out (``ended_at``)
+# ends the session on every replica at once. The id is the SHA-256 of the cookie's session id.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("token_id", String(36), ForeignKey("api_tokens.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
 channel_states = Table(
     "channel_states",
     metadata,
