@@ -44,8 +44,9 @@ def _paths_with(pattern: re.Pattern[str], data: object, path: str = "$") -> Iter
 
 @contextlib.contextmanager
 def xml_text_of(adapter: Adapter, message: CanonicalMessage) -> Iterator[None]:
-    """Building an XML profile's document: text XML 1.0 cannot carry (control characters the
-    canonical schema lets through) is a ``RenderError`` naming the fields, not a crash."""
+    """Building an XML profile's document: text XML 1.0 cannot carry (control characters in a
+    message built without the schema, which refuses them) is a ``RenderError`` naming the
+    fields, not a crash."""
     try:
         yield
     except ValueError as exc:
