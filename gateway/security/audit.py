@@ -144,10 +144,19 @@ class ChainHead:
 
 
 def read_head(conn: Connection) -> ChainHead | None:
-    row = conn.execute(select(audit_entries).where(audit_entries.c.seq == HEAD_SEQ)).first()
+    return _read_head_row(conn)[0]
+
+
+def _read_head_row(conn: Connection) -> tuple[ChainHead | None, int | None]:
+    """The head and the entry count it records (None for a head written before it counted),
+    from one read, so that both describe the same moment."""
+    row = conn.execute(_HEAD_ROW).first()
     if row is None:
-        return None
-    return ChainHead(int(json.loads(row.details_json)["seq"]), row.entry_hash)
+        return None, None
+    details = json.loads(row.details_json)
+    counted = details.get("entries")
+    head = ChainHead(int(details["seq"]), row.entry_hash)
+    return head, counted if isinstance(counted, int) else None
 
 
 def _move_head(conn: Connection, *, seq: int, entries: int, entry_hash: str, at: datetime) -> None:
@@ -172,15 +181,6 @@ def _move_head(conn: Connection, *, seq: int, entries: int, entry_hash: str, at:
 
 def _head_details(seq: int, entries: int) -> str:
     return json.dumps({"seq": seq, "entries": entries}, separators=(",", ":"))
-
-
-def _head_entries(conn: Connection) -> int | None:
-    """How many entries the head says the log holds (None for a head that does not count)."""
-    details = conn.execute(_HEAD_ROW).first()
-    if details is None:
-        return None
-    counted = json.loads(details.details_json).get("entries")
-    return counted if isinstance(counted, int) else None
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def verify_chain(conn: Connection, *, expect_head: ChainHead | None = None) -> C
         last_seq = row.seq
         if expect_head is not None and row.seq == expect_head.seq:
             seen[row.seq] = row.entry_hash
-    head = read_head(conn)
+    head, counted = _read_head_row(conn)
     if head is None:
         if count:
             return ChainReport(count, HEAD_SEQ, "the chain head is missing")
@@ -231,12 +231,10 @@ def verify_chain(conn: Connection, *, expect_head: ChainHead | None = None) -> C
         return ChainReport(count, last_seq + 1, "entries after this point were removed")
     elif head.seq != last_seq or head.entry_hash != prev_hash:
         return ChainReport(count, HEAD_SEQ, "the chain head does not match the newest entry")
-    else:
-        counted = _head_entries(conn)
-        if counted is not None and counted != count:
-            return ChainReport(
-                count, HEAD_SEQ, f"the head counts {counted} entries but the log holds {count}"
-            )
+    elif counted is not None and counted != count:
+        return ChainReport(
+            count, HEAD_SEQ, f"the head counts {counted} entries but the log holds {count}"
+        )
     if expect_head is not None and seen.get(expect_head.seq) != expect_head.entry_hash:
         return ChainReport(
             count, expect_head.seq, "the log no longer holds the head kept outside it"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,15 +12,22 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from gateway.api.app import create_app
+from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.security.tokens import identity_for_token, revoke_token
 from gateway.store.tables import console_sessions
-from tests.conftest import Tokens
+from tests.conftest import Tokens, make_settings
 from tests.console.signin import csrf_of, sign_in
 
-LIMIT = 10  # console_signin_per_minute's default
+# Small, so that no attempt's bucket refills (one every 20 s) while a test runs.
+LIMIT = 3
 
 Client = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path, console_signin_per_minute=LIMIT)
 
 
 @pytest.fixture
