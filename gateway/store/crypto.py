@@ -130,7 +130,7 @@ def read_keyring_file(path: Path) -> Keyring:
         raise KeyringError(f"the key file {path} cannot be read: {exc.strerror}") from None
     if mode & PRIVATE_MODE_BITS:
         raise KeyringError(
-            f"the key file {path} has mode {mode:04o}, so others may read it; "
+            f"the key file {path} has mode {mode:04o}, so others may read or change it; "
             f"make it private with 'chmod 600 {path}'"
         )
     try:
