@@ -30,7 +30,6 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from opentelemetry import trace
@@ -153,7 +152,7 @@ class _ClientSlot:
     in_flight: asyncio.Semaphore
 
 
-def _verify_key(verify: Any) -> object:
+def _verify_key(verify: ssl.SSLContext | bool) -> object:
     return verify if isinstance(verify, bool) else id(verify)
 
 
@@ -192,6 +191,27 @@ class HttpChannel:
         per_loop = self._slots.pop(asyncio.get_running_loop(), {})
         for slot in per_loop.values():
             await slot.client.aclose()
+
+    async def ping(self, context: SendContext) -> None:
+        """HEAD ``context.url`` with the channel's client: any HTTP answer below 500 means the
+        destination is up (a POST-only endpoint answers 405); nothing is delivered.
+
+        Raises ``TransientError`` when no answer comes (or a 5xx), ``PermanentError`` when the
+        TLS verification fails or the URL is unusable.
+        """
+        slot = self.slot(context)
+        async with slot.in_flight:
+            try:
+                with translate_httpx_errors(self.channel):
+                    response = await slot.client.head(context.url, timeout=timeout_of(context))
+            except OutcomeUnknown as exc:
+                # A HEAD changes nothing at the destination, so an unanswered one is just down.
+                raise TransientError(f"{self.channel}: no answer to a ping") from exc
+        if response.status_code >= 500:
+            raise TransientError(
+                f"{self.channel}: ping answered HTTP {response.status_code}",
+                http_status=response.status_code,
+            )
 
     async def exchange(
         self, url: str, body: bytes, headers: Mapping[str, str], context: SendContext

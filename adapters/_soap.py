@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import requests
@@ -167,13 +167,27 @@ def translate_zeep_errors(channel: str, status: int, headers: httpx.Headers) -> 
         raise by_status from exc
 
 
+class _NoRemoteLoads:
+    """What zeep's ``AsyncTransport`` gets as its WSDL client. SOAP channels load their WSDL
+    from files before any send, so a remote WSDL or XSD asked for during a send is refused
+    rather than fetched, and no client is left open to be closed."""
+
+    headers: dict[str, str]
+
+    def __init__(self) -> None:
+        self.headers = {}
+
+    def get(self, url: str) -> NoReturn:
+        raise PermanentError("remote WSDL and XSD loading is disabled")
+
+
 class _ChannelTransport(AsyncTransport):
     """zeep's async transport posting through the channel's HttpChannel for one attempt."""
 
-    def __init__(self, http: HttpChannel, context: SendContext, wsdl_client: httpx.Client):
+    def __init__(self, http: HttpChannel, context: SendContext):
         super().__init__(  # type: ignore[no-untyped-call]
             client=http.slot(context).client,
-            wsdl_client=wsdl_client,
+            wsdl_client=_NoRemoteLoads(),
             timeout=context.connect_timeout_s,
             operation_timeout=context.read_timeout_s,
         )
@@ -193,7 +207,11 @@ class _ChannelTransport(AsyncTransport):
 
 
 class SoapService:
-    """One WSDL operation of one channel, loaded once with zeep."""
+    """One WSDL operation of one channel, loaded once with zeep.
+
+    Nothing stays open once it is loaded: the loading session is closed at once, and each send
+    posts through the channel's ``HttpChannel``, which the adapter closes.
+    """
 
     def __init__(
         self,
@@ -208,9 +226,12 @@ class SoapService:
         transport = Transport(  # type: ignore[no-untyped-call]
             timeout=load_timeout_s, operation_timeout=load_timeout_s
         )
-        self.client = Client(  # type: ignore[no-untyped-call]
-            str(wsdl), transport=transport, settings=zeep_settings()
-        )
+        try:
+            self.client = Client(  # type: ignore[no-untyped-call]
+                str(wsdl), transport=transport, settings=zeep_settings()
+            )
+        finally:
+            transport.session.close()
         service = next(iter(self.client.wsdl.services.values()))
         port = next(iter(service.ports.values()))
         self.binding = port.binding
@@ -218,10 +239,6 @@ class SoapService:
         self.soap_action: str = self.operation.soapaction or ""
         body = self.operation.input.body
         self.input_element = etree.QName(body.qname)
-        self._wsdl_client = httpx.Client(timeout=load_timeout_s, follow_redirects=False)
-
-    def close(self) -> None:
-        self._wsdl_client.close()
 
     async def send(
         self,
@@ -231,7 +248,7 @@ class SoapService:
         read_receipt: ReceiptReader,
     ) -> Receipt:
         """POST the stored envelope through zeep and turn the reply into a Receipt."""
-        transport = _ChannelTransport(http, context, self._wsdl_client)
+        transport = _ChannelTransport(http, context)
         headers = wire_headers(payload, context)
         headers.setdefault("SOAPAction", f'"{self.soap_action}"')
         reply: HttpReply = await transport.post(context.url, payload.body, headers)

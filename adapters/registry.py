@@ -5,9 +5,12 @@ Every adapter class is checked when the registry loads, and a bad one stops the 
 
 - metadata are typed class attributes: ``name`` (matches ``NAME_PATTERN`` and the entry-point
   name), ``profile_version``, ``products`` (non-empty, ``default_product`` among them),
-  ``content_type``, ``schema_files`` (each exists beside the adapter module), ``per_recipient``;
+  ``content_type``, ``schema_files`` (each exists beside the adapter module);
 - ``mappings/<name>/codes.yaml`` exists and maps or drops every canonical code (``_codes.py``);
-- the class is constructed as ``cls(codes)`` with that ``CodeTable`` and satisfies ``Adapter``.
+- the class subclasses ``adapters.base.Adapter`` (the contract; usually through a family base
+  in ``adapters/families/``), implements its abstract methods, and declares the capabilities
+  ``per_recipient`` and ``needs_recipients`` as bools;
+- the class is constructed as ``cls(codes)`` with that ``CodeTable``.
 
 Extra adapters (a channel scaffolded in a temporary folder, an out-of-tree package under test)
 come in through ``extra`` classes and ``extra_mappings`` folders.
@@ -58,6 +61,8 @@ def _own_distribution() -> str:
 
 _BUILT_IN_SOURCE = _own_distribution()
 _STR_ATTRS = ("name", "profile_version", "default_product", "content_type")
+_BOOL_ATTRS = ("per_recipient", "needs_recipients")
+_ASYNC_METHODS = ("send", "status", "ping", "aclose")
 
 
 class AdapterRegistrationError(Exception):
@@ -70,7 +75,7 @@ class RegisteredAdapter:
 
     name: str
     adapter: Adapter
-    adapter_class: type[Any]
+    adapter_class: type[Adapter]
     source: str
     package_dir: Path
     mapping_dir: Path
@@ -104,6 +109,18 @@ class AdapterRegistry:
     def __len__(self) -> int:
         return len(self._entries)
 
+    async def aclose(self) -> None:
+        """Close every adapter's clients on the running loop (an adapter failing to close does
+        not keep the others open; the first failure is raised once all were tried)."""
+        failures: list[BaseException] = []
+        for adapter in self:
+            try:
+                await adapter.aclose()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+
 
 def _import(target: str) -> Any:
     module_name, _, attr = target.partition(":")
@@ -111,45 +128,64 @@ def _import(target: str) -> Any:
     return getattr(module, attr)
 
 
-def check_metadata(cls: type[Any], expected_name: str) -> None:
-    """Raise ``AdapterRegistrationError`` unless ``cls`` declares well-typed metadata."""
+def _check_class(cls: Any, label: str) -> type[Adapter]:
+    if not isinstance(cls, type) or not issubclass(cls, Adapter):
+        raise AdapterRegistrationError(
+            f"{label}: not a subclass of adapters.base.Adapter (or of a family base in "
+            "adapters.families)"
+        )
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise AdapterRegistrationError(f"{label}: methods not implemented: {missing}")
+    for method in _ASYNC_METHODS:
+        if not inspect.iscoroutinefunction(getattr(cls, method)):
+            raise AdapterRegistrationError(f"{label}: {method} must be async")
+    return cls
+
+
+def check_metadata(cls: Any, expected_name: str) -> type[Adapter]:
+    """``cls`` as an adapter class, or ``AdapterRegistrationError`` naming what is wrong.
+
+    An ``Adapter`` subclass has the methods by construction; what is left to check is that its
+    metadata and capabilities are declared with the right types and agree with its folders.
+    """
     label = f"adapter {expected_name!r} ({cls.__module__}.{cls.__qualname__})"
+    adapter_class = _check_class(cls, label)
     for attr in _STR_ATTRS:
-        value = getattr(cls, attr, None)
+        value = getattr(adapter_class, attr, None)
         if not isinstance(value, str) or not value:
             raise AdapterRegistrationError(f"{label}: {attr} must be a non-empty str")
-    if cls.name != expected_name:
-        raise AdapterRegistrationError(f"{label}: name {cls.name!r} differs from its registration")
-    if not NAME_PATTERN.match(cls.name):
+    if adapter_class.name != expected_name:
+        raise AdapterRegistrationError(
+            f"{label}: name {adapter_class.name!r} differs from its registration"
+        )
+    if not NAME_PATTERN.match(adapter_class.name):
         raise AdapterRegistrationError(f"{label}: name must match {NAME_PATTERN.pattern}")
-    products = getattr(cls, "products", None)
+    products = getattr(adapter_class, "products", None)
     if not isinstance(products, tuple) or not products:
         raise AdapterRegistrationError(f"{label}: products must be a non-empty tuple")
     if not all(isinstance(p, str) and NAME_PATTERN.match(p) for p in products):
         raise AdapterRegistrationError(f"{label}: products must be snake_case names")
-    if cls.default_product not in products:
+    if adapter_class.default_product not in products:
         raise AdapterRegistrationError(f"{label}: default_product is not among products")
-    if not isinstance(getattr(cls, "per_recipient", None), bool):
-        raise AdapterRegistrationError(f"{label}: per_recipient must be a bool")
-    schema_files = getattr(cls, "schema_files", None)
+    for capability in _BOOL_ATTRS:
+        if not isinstance(getattr(adapter_class, capability), bool):
+            raise AdapterRegistrationError(f"{label}: {capability} must be a bool")
+    schema_files = getattr(adapter_class, "schema_files", None)
     if not isinstance(schema_files, tuple) or not schema_files:
         raise AdapterRegistrationError(f"{label}: schema_files must be a non-empty tuple")
-    package_dir = Path(inspect.getfile(cls)).resolve().parent
+    package_dir = Path(inspect.getfile(adapter_class)).resolve().parent
     for rel in schema_files:
         if not isinstance(rel, str) or not (package_dir / rel).is_file():
             raise AdapterRegistrationError(f"{label}: schema file {rel!r} not found")
-    for method in ("render", "validate_payload", "send"):
-        if not callable(getattr(cls, method, None)):
-            raise AdapterRegistrationError(f"{label}: method {method} missing")
-    if not inspect.iscoroutinefunction(cls.send):
-        raise AdapterRegistrationError(f"{label}: send must be async")
+    return adapter_class
 
 
 def register_class(
     cls: type[Any], name: str, source: str, mappings_dirs: Sequence[Path]
 ) -> RegisteredAdapter:
     """Check one adapter class, load its code table, and instantiate it."""
-    check_metadata(cls, name)
+    adapter_class = check_metadata(cls, name)
     mapping_dir = next(
         (d / name for d in mappings_dirs if (d / name / "codes.yaml").is_file()), None
     )
@@ -160,19 +196,17 @@ def register_class(
     except MappingError as exc:
         raise AdapterRegistrationError(f"adapter {name!r}: {exc}") from exc
     try:
-        adapter = cls(codes)
+        adapter = adapter_class(codes)
     except Exception as exc:
         raise AdapterRegistrationError(
             f"adapter {name!r}: construction failed ({type(exc).__name__}: {exc})"
         ) from exc
-    if not isinstance(adapter, Adapter):
-        raise AdapterRegistrationError(f"adapter {name!r}: does not satisfy the Adapter protocol")
     return RegisteredAdapter(
         name=name,
         adapter=adapter,
-        adapter_class=cls,
+        adapter_class=adapter_class,
         source=source,
-        package_dir=Path(inspect.getfile(cls)).resolve().parent,
+        package_dir=Path(inspect.getfile(adapter_class)).resolve().parent,
         mapping_dir=mapping_dir,
         codes=codes,
     )

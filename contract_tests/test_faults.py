@@ -53,9 +53,7 @@ def _first_case_payload(adapter: Adapter, roots: list[Path]) -> tuple[Payload, l
 
 
 async def _close(adapter: Adapter) -> None:
-    closer = getattr(adapter, "aclose", None)
-    if closer is not None:
-        await closer()
+    await adapter.aclose()
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,11 @@ class SimulatorServer:
             time.sleep(0.01)
         return self
 
+    def open_connections(self) -> int:
+        """Client connections the server holds open right now (keep-alive ones included): what
+        a client that closed everything it opened leaves at zero."""
+        return len(self._server.server_state.connections)
+
     def request_stop(self) -> None:
         """Ask the server to finish; ``stop`` waits for it."""
         self._server.should_exit = True

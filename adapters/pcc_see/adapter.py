@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
-from adapters._codes import CodeTable, load_code_table
-from adapters._http import HttpChannel, parse_json_receipt
 from adapters._render import checked_tree, product_for, xml_text_of
-from adapters._xml import XmlError, load_xsd, parse_xml, xsd_problems
-from adapters.base import Payload, Receipt, SendContext
+from adapters.base import Payload
 from adapters.errors import RenderError
+from adapters.families.xml_http import XmlHttpAdapter
 from adapters.pcc_see.common import NAMESPACE, PROFILE
 from adapters.pcc_see.render import readdressed, render_message
 from adapters.source import RenderSource, source_for
@@ -24,25 +23,20 @@ if TYPE_CHECKING:
 SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_FILE = "pcc-see-message-1.0.xsd"
 SCHEMA_PATH = SCHEMA_DIR / SCHEMA_FILE
-CODES_FILE = Path(__file__).resolve().parents[2] / "mappings" / "pcc_see" / "codes.yaml"
 ROOT = f"{{{NAMESPACE}}}PccSeeMessage"
 
 
-class PccSeeAdapter:
+class PccSeeAdapter(XmlHttpAdapter):
     """PCC SEE: ``message`` to each party named in ``destinations[].to``, one delivery each."""
 
     name: ClassVar[str] = "pcc_see"
     profile_version: ClassVar[str] = PROFILE
     products: ClassVar[tuple[str, ...]] = ("message",)
     default_product: ClassVar[str] = "message"
-    content_type: ClassVar[str] = "application/xml"
     schema_files: ClassVar[tuple[str, ...]] = (f"schema/{SCHEMA_FILE}",)
+    root_schemas: ClassVar[Mapping[str, Path]] = {ROOT: SCHEMA_PATH}
     per_recipient: ClassVar[bool] = True
-
-    def __init__(self, codes: CodeTable | None = None) -> None:
-        # The registry passes the checked table; standalone use loads the shipped one.
-        self.codes = codes if codes is not None else load_code_table(self.name, CODES_FILE)
-        self._http = HttpChannel(self.name)
+    needs_recipients: ClassVar[bool] = True
 
     def render(
         self,
@@ -86,24 +80,3 @@ class PccSeeAdapter:
         tree = render_message(source.data, recipient, self.codes)
         source.derived[self] = tree
         return tree
-
-    def validate_payload(self, body: bytes) -> list[str]:
-        """Problems against pcc-see-message-1.0.xsd: paths and rules, never values."""
-        try:
-            root = parse_xml(body)
-        except XmlError as exc:
-            return [f"/: {exc}"]
-        return self.tree_problems(root)
-
-    def tree_problems(self, root: etree._Element) -> list[str]:
-        """``validate_payload`` of a message already parsed (or just built)."""
-        if root.tag != ROOT:
-            return ["/: root element is not a pcc-see-1.0 message"]
-        return xsd_problems(load_xsd(SCHEMA_PATH), root)
-
-    async def send(self, payload: Payload, context: SendContext) -> Receipt:
-        """POST the stored XML to the recipient's central unit endpoint; JSON receipt back."""
-        return await self._http.send(payload, context, parse_json_receipt)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()

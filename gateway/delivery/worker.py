@@ -341,10 +341,8 @@ class DeliveryWorker:
                     )
                 )
         for channel in self._channels.values():
-            closer = getattr(channel.adapter, "aclose", None)
-            if closer is not None:
-                with contextlib.suppress(Exception):
-                    await closer()
+            with contextlib.suppress(Exception):
+                await channel.adapter.aclose()
         log.info("delivery worker %s stopped (%d handed back)", self.worker_id, len(abandoned))
 
     # -- one attempt ----------------------------------------------------------------------
@@ -396,7 +394,7 @@ class DeliveryWorker:
         try:
             async with asyncio.timeout(self._budget_s(channel.settings, item)):
                 if item.prior_state == DeliveryState.UNKNOWN.value:
-                    reconciled = await self._reconcile(channel.adapter, item)
+                    reconciled = await self._reconcile(channel.adapter, item, context)
                     if reconciled is not None:
                         return reconciled
                 return await channel.adapter.send(self._payload(item), context)
@@ -407,11 +405,10 @@ class DeliveryWorker:
         except Exception as exc:
             return exc
 
-    async def _reconcile(self, adapter: Adapter, item: ClaimedDelivery) -> Receipt | None:
+    async def _reconcile(
+        self, adapter: Adapter, item: ClaimedDelivery, context: SendContext
+    ) -> Receipt | None:
         """Ask the destination about an unknown outcome where the adapter can; else resend."""
-        status = getattr(adapter, "status", None)
-        if status is None:
-            return None
         stored = json.loads(item.receipt_json) if item.receipt_json else {}
         probe = Receipt(
             reference=stored.get("reference"),
@@ -419,7 +416,7 @@ class DeliveryWorker:
             details={"idempotency_key": item.idempotency_key},
         )
         try:
-            found = await status(probe)
+            found = await adapter.status(probe, context)
         except Exception as exc:
             log.info("reconcile of %s failed (%s); resending", item.id, type(exc).__name__)
             return None

@@ -56,7 +56,8 @@ class PlannedDelivery:
 
 
 def check_destinations(message: CanonicalMessage, registry: AdapterLookup) -> list[Violation]:
-    """Every named channel is registered and every product is one the channel offers."""
+    """Every named channel is registered, every product is one the channel offers, and a
+    channel whose adapter ``needs_recipients`` is given at least one in ``to``."""
     problems: list[Violation] = []
     known = set(registry.names())
     for index, destination in enumerate(message.destinations):
@@ -78,6 +79,10 @@ def check_destinations(message: CanonicalMessage, registry: AdapterLookup) -> li
                     "unknown_product",
                     f"the channel offers: {', '.join(adapter.products)}",
                 )
+            )
+        if adapter.needs_recipients and not destination.to:
+            problems.append(
+                Violation(f"{path}.to", "missing", "at least one recipient country is required")
             )
     return problems
 

@@ -63,7 +63,6 @@ from gateway.schema.types import (
 
 SCHEMA_ID = "marri.exchange/1"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-CHANNELS_NEEDING_RECIPIENTS = frozenset({"pcc_see", "selec"})
 
 _ENTITIES = 1000  # generous cap per entity list; bounds the work one message can cause
 _Product = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
@@ -195,15 +194,6 @@ class Destination(_Model):
     channel: Channel
     to: tuple[CountryCode, ...] = Field(default=(), max_length=50)
     product: _Product | None = None
-
-    @model_validator(mode="after")
-    def _recipients_where_needed(self) -> Destination:
-        if self.channel in CHANNELS_NEEDING_RECIPIENTS and not self.to:
-            _field_errors(
-                "Destination",
-                [(("to",), "missing", "at least one recipient country is required")],
-            )
-        return self
 
 
 # ---------------------------------------------------------------- entities

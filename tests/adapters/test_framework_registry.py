@@ -8,14 +8,15 @@ from typing import Any, ClassVar
 import pytest
 
 from adapters import load_registry
-from adapters.base import Payload, Receipt, SendContext
+from adapters.base import Adapter, Payload, Receipt, SendContext
 from adapters.europol import EuropolAdapter
 from adapters.registry import AdapterRegistrationError
+from contract_tests import kit
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
 
-class Demo:
+class Demo(Adapter):
     """Borrows the europol mapping folder layout under the name 'europol_demo'."""
 
     name: ClassVar[str] = "europol_demo"
@@ -24,10 +25,6 @@ class Demo:
     default_product: ClassVar[str] = "information_exchange"
     content_type: ClassVar[str] = "application/json"
     schema_files: ClassVar[tuple[str, ...]] = ("test_framework_registry.py",)
-    per_recipient: ClassVar[bool] = False
-
-    def __init__(self, codes: Any) -> None:
-        self.codes = codes
 
     def render(self, message: Any, decision: Any, recipient: str | None = None) -> Payload:
         raise NotImplementedError
@@ -51,7 +48,8 @@ def demo_mappings(tmp_path: Path) -> Path:
 
 
 def variant(**attrs: Any) -> type[Any]:
-    return type("Variant", (Demo,), attrs)
+    # Named as defined here: the registry finds schema files beside the class's module.
+    return type("Variant", (Demo,), {"__module__": __name__, **attrs})
 
 
 def test_built_ins_load_and_are_found_by_name() -> None:
@@ -79,6 +77,7 @@ def test_extra_adapter_class_registers(demo_mappings: Path) -> None:
         ({"profile_version": 1}, "profile_version must be a non-empty str"),
         ({"schema_files": ("missing.xsd",)}, "schema file 'missing.xsd' not found"),
         ({"per_recipient": "no"}, "per_recipient must be a bool"),
+        ({"needs_recipients": 1}, "needs_recipients must be a bool"),
     ],
 )
 def test_bad_metadata_refused_naming_the_adapter(
@@ -100,6 +99,30 @@ def test_sync_send_refused(demo_mappings: Path) -> None:
         load_registry(only=[], extra=[variant(send=send)], extra_mappings=[demo_mappings])
 
 
+def test_sync_lifecycle_method_refused(demo_mappings: Path) -> None:
+    def aclose(self: Any) -> None:
+        return None
+
+    with pytest.raises(AdapterRegistrationError, match="aclose must be async"):
+        load_registry(only=[], extra=[variant(aclose=aclose)], extra_mappings=[demo_mappings])
+
+
+def test_a_class_outside_the_contract_is_refused(demo_mappings: Path) -> None:
+    """Same metadata and methods, but not an ``Adapter``: it would lack the lifecycle."""
+    lookalike = type("Lookalike", (), {k: v for k, v in vars(Demo).items() if k[:2] != "__"})
+    with pytest.raises(AdapterRegistrationError) as info:
+        load_registry(only=[], extra=[lookalike], extra_mappings=[demo_mappings])
+    assert "europol_demo" in str(info.value)
+    assert "not a subclass of adapters.base.Adapter" in str(info.value)
+
+
+def test_an_unimplemented_method_is_named(demo_mappings: Path) -> None:
+    attrs = {k: v for k, v in vars(Demo).items() if k[:2] != "__" and k != "validate_payload"}
+    partial = type("Partial", (Adapter,), attrs)
+    with pytest.raises(AdapterRegistrationError, match="methods not implemented: validate_payload"):
+        load_registry(only=[], extra=[partial], extra_mappings=[demo_mappings])
+
+
 def test_missing_or_incomplete_mapping_refused(demo_mappings: Path, tmp_path: Path) -> None:
     with pytest.raises(
         AdapterRegistrationError, match=r"mappings/europol_demo/codes.yaml not found"
@@ -118,3 +141,21 @@ def test_missing_or_incomplete_mapping_refused(demo_mappings: Path, tmp_path: Pa
 def test_duplicate_name_refused(demo_mappings: Path) -> None:
     with pytest.raises(AdapterRegistrationError, match="already registered"):
         load_registry(only=[], extra=[variant(name="europol")], extra_mappings=[demo_mappings])
+
+
+def test_a_new_channel_declares_it_needs_recipients_without_touching_the_schema(
+    demo_mappings: Path,
+) -> None:
+    from gateway.intake import check_destinations
+    from gateway.schema.message import Destination
+
+    bilateral = variant(needs_recipients=True)
+    registry = load_registry(only=["europol"], extra=[bilateral], extra_mappings=[demo_mappings])
+    case = kit.golden_cases(["europol"])[0]
+    message = case.message().model_copy(
+        update={
+            "destinations": (Destination(channel="europol"), Destination(channel="europol_demo"))
+        }
+    )
+    problems = [(v.path, v.type) for v in check_destinations(message, registry)]
+    assert problems == [("$.destinations[1].to", "missing")]

@@ -14,7 +14,7 @@ from adapters._codes import CodeTable
 from adapters._soap import SOAP_ENV
 from adapters._xml import parse_xml, serialize
 from adapters.errors import RenderError
-from adapters.interpol.adapter import InterpolAdapter, document_problems
+from adapters.interpol.adapter import InterpolAdapter
 from adapters.registry import AdapterRegistry
 from contract_tests import kit
 
@@ -120,12 +120,12 @@ def test_text_that_is_not_xml_is_refused_when_set() -> None:
 @pytest.mark.parametrize("channel", sorted(CODE_ELEMENT))
 def test_render_refuses_a_tree_the_schema_refuses(channel: str, registry: AdapterRegistry) -> None:
     adapter = registry.get(channel)
-    codes: CodeTable = adapter.codes  # type: ignore[attr-defined]
+    codes = adapter.codes
     broken = CodeTable(
         channel,
         {**codes.entries, "kind": dict.fromkeys(codes.entries["kind"], "NOT-A-CODE")},
     )
-    broken_adapter = type(adapter)(broken)  # type: ignore[call-arg]
+    broken_adapter = type(adapter)(broken)
     case = next(c for c in CASES if c.channel == channel)
     with pytest.raises(RenderError) as info:
         kit.render_for_kit(broken_adapter, case.message(), case.decision_overrides())
@@ -139,7 +139,7 @@ def test_render_refuses_a_payload_over_the_size_validate_payload_reads(
     channel: str, registry: AdapterRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     adapter = registry.get(channel)
-    monkeypatch.setattr(f"adapters.{channel}.adapter.MAX_PAYLOAD_BYTES", 512)
+    monkeypatch.setattr(type(adapter), "max_payload_bytes", 512)
     case = next(c for c in CASES if c.channel == channel)
     with pytest.raises(RenderError) as info:
         kit.render_for_kit(adapter, case.message(), case.decision_overrides())
@@ -151,6 +151,8 @@ def test_interpol_checks_the_document_it_wrote_as_it_would_check_the_bytes(
     case: kit.GoldenCase, registry: AdapterRegistry
 ) -> None:
     adapter = registry.get("interpol")
+    assert isinstance(adapter, InterpolAdapter)
+    document_problems = adapter.document_problems
     payload = kit.render_for_kit(adapter, case.message(), case.decision_overrides())
     document = json.loads(payload.body)
     assert document_problems(document) == [] == adapter.validate_payload(payload.body)
@@ -162,7 +164,7 @@ def test_interpol_checks_the_document_it_wrote_as_it_would_check_the_bytes(
 
 
 def test_interpol_render_refuses_a_document_the_schema_refuses(registry: AdapterRegistry) -> None:
-    codes: CodeTable = registry.get("interpol").codes  # type: ignore[attr-defined]
+    codes = registry.get("interpol").codes
     broken = InterpolAdapter(
         CodeTable(
             "interpol",

@@ -148,6 +148,15 @@ BAD_INPUT = [
         "unknown_channel",
     ),
     (
+        "recipients-missing",
+        _mutate(_set(["destinations"], [{"channel": "selec"}])),
+        "application/json",
+        422,
+        "invalid_destination",
+        "$.destinations[0].to",
+        "missing",
+    ),
+    (
         "wrong-content-type",
         dumps(variant()),
         "text/plain",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters._http import HttpChannel, HttpReply
-from adapters.base import Adapter, Payload, Receipt, SendContext
+from adapters.base import Adapter, Payload, Receipt, SendContext, Unreconciled
 from gateway.config import BreakerPolicy, ChannelSettings, RetryPolicy, Settings
 from gateway.delivery.worker import DeliveryWorker
 from gateway.store.crypto import Keyring, payload_aad
@@ -27,7 +27,7 @@ from simulators._base import ChannelSimulator
 from simulators._server import SimulatorServer
 
 
-class JsonChannelAdapter:
+class JsonChannelAdapter(Adapter):
     """A minimal JSON channel sending through the project's one HTTP transport."""
 
     profile_version = "test-1"
@@ -38,8 +38,12 @@ class JsonChannelAdapter:
     per_recipient = False
 
     def __init__(self, name: str) -> None:
-        self.name = name
+        self.name = name  # one class serves several test channels
         self._http = HttpChannel(name)
+
+    def render(self, message: Any, decision: Any, recipient: str | None = None) -> Payload:
+        body = json.dumps({"message_id": str(message.message_id)}).encode()
+        return Payload(body, self.content_type, self.default_product, recipient)
 
     def validate_payload(self, body: bytes) -> list[str]:
         try:
@@ -253,7 +257,7 @@ class ReconcilingAdapter(JsonChannelAdapter):
         self.inbox_url = inbox_url
         self.asked: list[str] = []
 
-    async def status(self, receipt: Receipt) -> Receipt | None:
+    async def status(self, receipt: Receipt, context: SendContext) -> Receipt | Unreconciled:
         import httpx
 
         key = receipt.details["idempotency_key"]
@@ -263,4 +267,4 @@ class ReconcilingAdapter(JsonChannelAdapter):
         for entry in entries:
             if entry["idempotency_key"] == key:
                 return Receipt(entry["reference"], 200, duplicate=True)
-        return None
+        return Unreconciled.NOT_RECEIVED

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from gateway.schema import CanonicalMessage, parse_message
 from gateway.schema import codes as c
-from gateway.schema.message import CHANNELS_NEEDING_RECIPIENTS
 
 TODAY = date(2020, 1, 1)
 COUNTRIES = st.sampled_from(sorted(c.COUNTRY_CODES))
@@ -171,13 +170,7 @@ def messages(draw: st.DrawFn) -> CanonicalMessage:
     destinations = [
         {
             "channel": channel,
-            "to": draw(
-                st.lists(
-                    COUNTRIES,
-                    min_size=1 if channel in CHANNELS_NEEDING_RECIPIENTS else 0,
-                    max_size=3,
-                )
-            ),
+            "to": draw(st.lists(COUNTRIES, max_size=3)),
         }
         for channel in channels
     ]

@@ -114,9 +114,7 @@ async def _send(adapter: Any, hostile: HostileServer, body: bytes, status: int) 
     except DeliveryError as exc:
         error = exc
     finally:
-        closer = getattr(adapter, "aclose", None)
-        if closer is not None:
-            await closer()
+        await adapter.aclose()
     assert time.monotonic() - started < 10
     assert SECRET_MARKER not in (str(error) if error else repr(receipt))
     return "error" if error else "receipt"

@@ -125,10 +125,7 @@ async def world_on(db_url: str, tmp_path: Path) -> AsyncIterator[World]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as c:
                 yield World(context, c, sims, worker, tokens)
-            for adapter_name in FIVE_CHANNELS:
-                closer = getattr(context.registry.get(adapter_name), "aclose", None)
-                if closer is not None:
-                    await closer()
+            await context.registry.aclose()
         finally:
             context.close()
     finally:
