@@ -5,7 +5,7 @@ Typical use: ``registry = load_registry()``, then
 """
 
 from adapters._codes import CodeTable, MappingError, NotSent
-from adapters.base import Adapter, Payload, Receipt, SendContext
+from adapters.base import Adapter, Payload, Reachability, Receipt, SendContext, Unreconciled
 from adapters.errors import (
     DeliveryError,
     OutcomeUnknown,
@@ -31,10 +31,12 @@ __all__ = [
     "OutcomeUnknown",
     "Payload",
     "PermanentError",
+    "Reachability",
     "Receipt",
     "RegisteredAdapter",
     "RenderError",
     "SendContext",
     "TransientError",
+    "Unreconciled",
     "load_registry",
 ]
