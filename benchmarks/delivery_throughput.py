@@ -10,6 +10,10 @@
 3. Worker: one ``DeliveryWorker`` (same concurrency per channel) drains the same backlog; the
    time runs from its start to the moment the last delivery is recorded as delivered.
 
+CPU per delivery is this process's CPU time (every thread: event loop, store executors,
+simulators) over a half, divided by the deliveries; the worker's own cost per delivery is the
+worker half's figure minus the bare half's, since the simulators' share is the same in both.
+
 Both halves run in this process against the same simulators (threads here too), so they share
 the machine the same way. The worker's extra cost is the claim and record transactions (with
 ``synchronous=FULL`` on SQLite), decryption and the span per attempt.
@@ -26,6 +30,7 @@ import json
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +93,18 @@ def stored_work(context: Any) -> list[tuple[str, Payload, str]]:
     return work
 
 
+@dataclass(frozen=True)
+class Spent:
+    """Wall-clock and process CPU seconds of one half."""
+
+    wall_s: float
+    cpu_s: float
+
+
 async def bare_transport(
     context: Any, urls: dict[str, str], concurrency: int, work: list[Any], tag: str
-) -> float:
-    """Post every stored payload straight to its simulator; seconds taken."""
+) -> Spent:
+    """Post every stored payload straight to its simulator."""
     limits = {name: asyncio.Semaphore(concurrency) for name in CHANNELS}
 
     async def one(channel: str, payload: Payload, key: str) -> None:
@@ -100,13 +113,13 @@ async def bare_transport(
                 payload, SendContext(url=urls[channel], idempotency_key=f"{key}:{tag}")
             )
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(*item) for item in work))
-    return time.perf_counter() - began
+    return Spent(time.perf_counter() - began, time.process_time() - cpu)
 
 
-async def worker_drain(context: Any, settings: Settings, concurrency: int, backlog: int) -> float:
-    """Run one worker until it has delivered the whole backlog; seconds taken."""
+async def worker_drain(context: Any, settings: Settings, concurrency: int, backlog: int) -> Spent:
+    """Run one worker until it has delivered the whole backlog."""
     worker = DeliveryWorker(
         store=context.store,
         keyring=context.keyring,
@@ -114,15 +127,15 @@ async def worker_drain(context: Any, settings: Settings, concurrency: int, backl
         settings=settings,
         concurrency=concurrency,
     )
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     run = asyncio.create_task(worker.run(grace_s=5))
     # The worker's own count, so that watching does not add load to the store.
     while worker.stats.by_outcome.get("delivered", 0) < backlog:  # noqa: ASYNC110
         await asyncio.sleep(0.005)
-    elapsed = time.perf_counter() - began
+    spent = Spent(time.perf_counter() - began, time.process_time() - cpu)
     worker.stop()
     await run
-    return elapsed
+    return spent
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,10 +156,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             backlog = await load_backlog(context, args.messages)
             work = stored_work(context)
             # Bare runs before and after the worker, so drifting machine load hits both sides.
-            before_s = await bare_transport(context, dict(urls), args.concurrency, work, "bare1")
-            worker_s = await worker_drain(context, settings, args.concurrency, backlog)
-            after_s = await bare_transport(context, dict(urls), args.concurrency, work, "bare2")
-            bare_s = (before_s + after_s) / 2
+            before = await bare_transport(context, dict(urls), args.concurrency, work, "bare1")
+            worker = await worker_drain(context, settings, args.concurrency, backlog)
+            after = await bare_transport(context, dict(urls), args.concurrency, work, "bare2")
+            bare_s = (before.wall_s + after.wall_s) / 2
+            bare_cpu_s = (before.cpu_s + after.cpu_s) / 2
         finally:
             context.close()
     return {
@@ -155,9 +169,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "deliveries": backlog,
         "concurrency_per_channel": args.concurrency,
         "bare_per_s": round(backlog / bare_s, 1),
-        "bare_before_after_per_s": [round(backlog / before_s, 1), round(backlog / after_s, 1)],
-        "worker_per_s": round(backlog / worker_s, 1),
-        "worker_over_bare": round(bare_s / worker_s, 3),
+        "bare_before_after_per_s": [
+            round(backlog / before.wall_s, 1),
+            round(backlog / after.wall_s, 1),
+        ],
+        "worker_per_s": round(backlog / worker.wall_s, 1),
+        "worker_over_bare": round(bare_s / worker.wall_s, 3),
+        "bare_cpu_ms_per_delivery": round(1000 * bare_cpu_s / backlog, 3),
+        "worker_cpu_ms_per_delivery": round(1000 * worker.cpu_s / backlog, 3),
+        "worker_own_cpu_ms_per_delivery": round(1000 * (worker.cpu_s - bare_cpu_s) / backlog, 3),
     }
 
 
