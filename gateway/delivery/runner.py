@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from gateway.config import Settings
-from gateway.delivery.worker import AdapterLookup, DeliveryWorker
+from gateway.delivery.lanes import AdapterLookup
+from gateway.delivery.worker import DeliveryWorker
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
