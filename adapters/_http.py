@@ -22,10 +22,8 @@ import asyncio
 import contextlib
 import email.utils
 import functools
-import importlib.util
 import json
 import ssl
-import sys
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -52,12 +50,6 @@ __all__ = [
 
 MAX_IN_FLIGHT = 8
 RETRYABLE_STATUSES = frozenset({408, 429})
-
-# httpcore tries ``import sniffio`` several times per request (to tell asyncio from trio).
-# Without that package each failed import searches sys.path again (~35 µs); a None entry in
-# sys.modules, the import system's documented way to block a module, fails it at once.
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    sys.modules["sniffio"] = None  # type: ignore[assignment]  # blocked, see above
 
 
 @dataclass(frozen=True)

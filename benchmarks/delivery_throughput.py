@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from adapters.base import Payload, SendContext
+from gateway.cli._process import block_absent_sniffio
 from gateway.config import ChannelSettings, Settings
 from gateway.context import build_context
 from gateway.delivery.worker import DeliveryWorker
@@ -139,6 +140,7 @@ async def worker_drain(context: Any, settings: Settings, concurrency: int, backl
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    block_absent_sniffio()  # as the ``worker`` and ``serve`` commands do
     with tempfile.TemporaryDirectory() as tmp, start_simulators(CHANNELS) as urls:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
         upgrade(database_url)

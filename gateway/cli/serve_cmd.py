@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy import Connection
 
     from gateway.context import GatewayContext
     from gateway.security.tokens import IssuedToken
 
 from gateway.cli._common import out, refuse
+from gateway.cli._process import block_absent_sniffio
 from gateway.config import Settings, get_settings
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
 
@@ -32,8 +34,9 @@ def run_server(
     """Build the process context and serve until stopped.
 
     With several processes uvicorn starts them and each builds its own context from the
-    environment (``app_from_environment``); the settings object is then only checked here.
+    environment (``api_process_app``); the settings object is then only checked here.
     """
+    block_absent_sniffio()
     import uvicorn
 
     from gateway.api.app import create_app
@@ -49,7 +52,7 @@ def run_server(
         # Fail here, once, on a bad rule pack or key file rather than in every child.
         context_or_exit(settings).close()
         uvicorn.run(
-            "gateway.api.app:app_from_environment", factory=True, workers=processes, **options
+            "gateway.cli.serve_cmd:api_process_app", factory=True, workers=processes, **options
         )
         return
     context = context_or_exit(settings)
@@ -69,6 +72,15 @@ def context_or_exit(settings: Settings) -> GatewayContext:
         return build_context(settings)
     except KeyringError as exc:
         refuse(f"cannot start: {exc}")
+
+
+def api_process_app() -> FastAPI:
+    """The app of one API process of ``serve --processes N``. uvicorn spawns each in a fresh
+    interpreter, which gets the process set-up here before it builds its context."""
+    block_absent_sniffio()
+    from gateway.api.app import app_from_environment
+
+    return app_from_environment()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from gateway.cli._common import err
+from gateway.cli._process import block_absent_sniffio
 from gateway.config import get_settings
 
 
@@ -25,6 +26,7 @@ def worker(
     grace_s: float = typer.Option(10.0, "--grace-s", min=0, help="grace period on stop"),
 ) -> None:
     """Run the delivery worker until SIGTERM or SIGINT."""
+    block_absent_sniffio()
     from gateway.cli.serve_cmd import context_or_exit
     from gateway.delivery.runner import run_workers_until_signalled
 
