@@ -19,6 +19,7 @@ from adapters.frontex.common import PROFILE, Msg, Node, country_code, node, opti
 def render_operational_personal_data(message: Msg, codes: CodeTable) -> etree._Element:
     """Persons the code table sends, with their linked identifiers (Art 90)."""
     persons, problems = _persons(message, codes)
+    # Rule frontex.art90_suspect_required denies such a message before it is rendered.
     if not any(p.get("role") == "SUSPECT" for p in persons):
         problems.append(("$.persons", "operational_personal_data needs a person with role suspect"))
     if problems:

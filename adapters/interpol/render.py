@@ -217,7 +217,11 @@ def _documents(message: Mapping[str, Any], codes: CodeTable) -> list[Json]:
 def _product_problems(
     message: Mapping[str, Any], product: str, persons: list[Json]
 ) -> list[tuple[str, str]]:
-    """What the product needs beyond the common fields (RPD Arts 82-83 and 88-96, in outline)."""
+    """What the product needs beyond the common fields (RPD Arts 82-83 and 88-96, in outline).
+
+    The legal conditions are rules of mappings/interpol/rules.yaml, which deny such a message
+    before it is rendered; these checks only keep the profile from emitting an empty notice.
+    """
     statuses = {p["status_id"] for p in persons}
     warrant = (message.get("case") or {}).get("warrant") or {}
     problems: list[tuple[str, str]] = []
@@ -232,7 +236,9 @@ def _product_problems(
                 ("$.case.warrant", "red_notice_request needs the arrest warrant or judgment")
             )
         else:
-            for field in ("offence", "max_penalty_years"):
+            # A judgment is judged on the sentence, which the profile does not carry.
+            needed = ("offence",) if warrant.get("judgment") else ("offence", "max_penalty_years")
+            for field in needed:
                 if warrant.get(field) is None:
                     problems.append((f"$.case.warrant.{field}", "required for red_notice_request"))
     if product == "yellow_notice_request" and not statuses & MISSING_STATUSES:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gateway.schema import CanonicalMessage, DerivedFacts
+from gateway.schema.message import Person
 
 VARIABLES = ("message", "facts", "sender", "destination", "parties")
 
@@ -63,6 +64,8 @@ OPAQUE_KEYS = frozenset(
 )
 
 SUSPECT_ROLES = frozenset({"suspect", "facilitator"})
+SOUGHT_ROLES = frozenset({"missing", "unidentified"})
+LIKENESS_CATEGORIES = frozenset({"biometric", "genetic"})
 SUPPLEMENTARY_ROLES = frozenset({"victim", "witness"})
 CRAFT_TYPES = frozenset({"boat", "aircraft"})
 
@@ -74,7 +77,17 @@ POLICY_FACTS: dict[str, str] = {
     ),
     "cited_instruments": "the instruments named in legal_basis",
     "has_warrant": "case.warrant is present (a warrant or a judgment)",
+    "warrant_is_judgment": "case.warrant.judgment is true (the person is sought to serve a sentence)",
+    "warrant_offence_stated": "case.warrant names the offence",
     "warrant_max_penalty_years": "the warrant's maximum penalty in years; 0 when not stated",
+    "yellow_notice_subjects_without_identifiers": (
+        "how many missing persons lack a forename, a family name, a known sex or a birth date, "
+        "and unidentified persons a known sex or a description"
+    ),
+    "has_photo_or_biometrics": (
+        "an attachment is an image, or a missing or unidentified person's record is marked "
+        "biometric or genetic"
+    ),
     "case_character": "case.character, or ['ordinary_law'] when there is no case",
     "special_categories_of_victims_or_witnesses": (
         "a victim or witness record is marked as holding special-category data"
@@ -139,6 +152,26 @@ def unlinked_victims_or_witnesses(message: CanonicalMessage) -> list[int]:
     ]
 
 
+def _lacks_identifiers(person: Person) -> bool:
+    """RPD Art. 90's textual identifiers: a missing person's names, sex and birth year; an
+    unidentified person's sex and description (the rest of a likeness travels separately)."""
+    known_sex = person.sex is not None and person.sex.value != "unknown"
+    if person.role.value == "missing":
+        named = any(n.given and n.family for n in person.names)
+        return not (named and known_sex and person.birth_date is not None)
+    return not (known_sex and person.description is not None)
+
+
+def _has_likeness(message: CanonicalMessage) -> bool:
+    if any(a.media_type.startswith("image/") for a in message.attachments):
+        return True
+    return any(
+        p.role.value in SOUGHT_ROLES
+        and LIKENESS_CATEGORIES & {c.value for c in p.special_categories or ()}
+        for p in message.persons
+    )
+
+
 def policy_facts(message: CanonicalMessage) -> dict[str, Any]:
     """The facts of ``POLICY_FACTS``, computed once per message."""
     warrant = message.case.warrant if message.case is not None else None
@@ -147,6 +180,12 @@ def policy_facts(message: CanonicalMessage) -> dict[str, Any]:
         "cited_articles": sorted({_article_key(b.instrument.value, b.article) for b in bases}),
         "cited_instruments": sorted({b.instrument.value for b in bases}),
         "has_warrant": warrant is not None,
+        "warrant_is_judgment": bool(warrant and warrant.judgment),
+        "warrant_offence_stated": bool(warrant and warrant.offence),
+        "yellow_notice_subjects_without_identifiers": sum(
+            1 for p in message.persons if p.role.value in SOUGHT_ROLES and _lacks_identifiers(p)
+        ),
+        "has_photo_or_biometrics": _has_likeness(message),
         "warrant_max_penalty_years": float(
             warrant.max_penalty_years if warrant and warrant.max_penalty_years else 0.0
         ),
