@@ -236,9 +236,7 @@ def _product_problems(
                 ("$.case.warrant", "red_notice_request needs the arrest warrant or judgment")
             )
         else:
-            # A judgment is judged on the sentence, which the profile does not carry.
-            needed = ("offence",) if warrant.get("judgment") else ("offence", "max_penalty_years")
-            for field in needed:
+            for field in ("offence", "max_penalty_years"):
                 if warrant.get(field) is None:
                     problems.append((f"$.case.warrant.{field}", "required for red_notice_request"))
     if product == "yellow_notice_request" and not statuses & MISSING_STATUSES:

@@ -77,8 +77,9 @@ POLICY_FACTS: dict[str, str] = {
     ),
     "cited_instruments": "the instruments named in legal_basis",
     "has_warrant": "case.warrant is present (a warrant or a judgment)",
-    "warrant_is_judgment": "case.warrant.judgment is true (the person is sought to serve a sentence)",
-    "warrant_offence_stated": "case.warrant names the offence",
+    "warrant_is_judgment": (
+        "case.warrant.judgment is true (the person is sought to serve a sentence)"
+    ),
     "warrant_max_penalty_years": "the warrant's maximum penalty in years; 0 when not stated",
     "yellow_notice_subjects_without_identifiers": (
         "how many missing persons lack a forename, a family name, a known sex or a birth date, "
@@ -181,7 +182,6 @@ def policy_facts(message: CanonicalMessage) -> dict[str, Any]:
         "cited_instruments": sorted({b.instrument.value for b in bases}),
         "has_warrant": warrant is not None,
         "warrant_is_judgment": bool(warrant and warrant.judgment),
-        "warrant_offence_stated": bool(warrant and warrant.offence),
         "yellow_notice_subjects_without_identifiers": sum(
             1 for p in message.persons if p.role.value in SOUGHT_ROLES and _lacks_identifiers(p)
         ),
