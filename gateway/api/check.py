@@ -26,12 +26,20 @@ router = APIRouter(prefix="/v1", tags=["messages"])
 CHECKERS = ("sender", "operator", "approver", "auditor", "admin")
 
 
+class ChannelFindingOut(FindingOut):
+    """A finding at channel level; ``recipients`` names the countries it was found for when
+    the channel is decided once per recipient country."""
+
+    recipients: list[str] | None = None
+
+
 class ChannelCheck(BaseModel):
     """One channel's verdict. A channel delivered once per recipient country has
-    ``recipients`` instead of findings and redacted, and the strongest of their outcomes."""
+    ``recipients`` instead of redacted, the strongest of their outcomes, and as findings
+    those of the recipients with that outcome (the ones that made it)."""
 
     outcome: str = Field(description="allow, redact, review or deny")
-    findings: list[FindingOut] | None = None
+    findings: list[ChannelFindingOut] | None = None
     redacted: list[str] | None = None
     recipients: dict[str, DecisionOut] | None = None
 

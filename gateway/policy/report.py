@@ -6,7 +6,9 @@ Shape (the CLI prints exactly this with ``--json``)::
     {"channels": {"<channel>": {"outcome": ..., "findings": [...], "redacted": [...]}}}
 
 and, for a channel delivered once per recipient country,
-``{"outcome": <strongest>, "recipients": {"MK": {"outcome", "findings", "redacted"}}}``.
+``{"outcome": <strongest>, "findings": [...], "recipients": {"MK": {"outcome", "findings",
+"redacted"}}}``, where the channel's findings are those that made its outcome (the findings of
+the recipients with the strongest outcome), each once, with the ``recipients`` it concerns.
 """
 
 from __future__ import annotations
@@ -41,15 +43,37 @@ def decision_view(decision: Decision) -> dict[str, Any]:
 def check_report(plans: Iterable[PlannedDecision]) -> dict[str, Any]:
     """The report for the plans of one message, in the order its destinations were named."""
     channels: dict[str, dict[str, Any]] = {}
+    decided: dict[str, list[tuple[str, Decision]]] = {}
     for plan in plans:
         if plan.recipient is None:
             channels[plan.channel] = decision_view(plan.decision)
             continue
         entry = channels.setdefault(plan.channel, {"outcome": "allow", "recipients": {}})
         entry["recipients"][plan.recipient] = decision_view(plan.decision)
-        outcomes: list[Outcome] = [r["outcome"] for r in entry["recipients"].values()]
-        entry["outcome"] = strongest(outcomes)
+        decided.setdefault(plan.channel, []).append((plan.recipient, plan.decision))
+    for channel, per_recipient in decided.items():
+        outcome = strongest([d.outcome for _, d in per_recipient])
+        channels[channel] = {
+            "outcome": outcome,
+            "findings": _outcome_findings(per_recipient, outcome),
+            "recipients": channels[channel]["recipients"],
+        }
     return {"channels": channels}
+
+
+def _outcome_findings(
+    per_recipient: list[tuple[str, Decision]], outcome: Outcome
+) -> list[dict[str, Any]]:
+    """The findings of the recipients whose outcome is the channel's: a client reading the
+    channel alone sees why it was refused, and for which recipients."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for recipient, decision in per_recipient:
+        if decision.outcome != outcome:
+            continue
+        for finding in decision.findings:
+            view = merged.setdefault((finding.rule, finding.message), finding.as_dict())
+            view.setdefault("recipients", []).append(recipient)
+    return list(merged.values())
 
 
 def report_allows_delivery(report: dict[str, Any]) -> bool:
