@@ -198,12 +198,12 @@ def test_channel_not_named_by_the_message_is_still_decided_on_its_own_rules(
     channel must convert what that pack reads instead of failing its expressions."""
     from gateway.schema import Destination, derive_facts
 
-    message = build(AL_PCC)
+    message = build(AL_PCC, {"purposes": ["cross_checking"]})
     facts = derive_facts(message)
     engine.decide(message, facts, message.destinations[0], recipients=("MK",))
     decision = engine.decide(message, facts, Destination(channel="europol"), recipients=())
     assert all("could not be evaluated" not in f.message for f in decision.findings)
-    assert "europol.art19_purpose_data_subjects" in [f.rule for f in decision.findings]
+    assert "europol.art18_cross_checking_subjects" in [f.rule for f in decision.findings]
 
 
 def test_channel_without_pack_is_denied(engine: PolicyEngine) -> None:

@@ -167,7 +167,11 @@ async def test_dry_run_answers_the_cli_report_and_stores_nothing(
         "findings": [],
         "redacted": [],
     }
-    assert set(report["channels"]["pcc_see"]) == {"outcome", "recipients"}
+    # The channel says which findings made its outcome: BA's evaluation is not confirmed.
+    assert set(report["channels"]["pcc_see"]) == {"outcome", "findings", "recipients"}
+    assert [(f["rule"], f["recipients"]) for f in report["channels"]["pcc_see"]["findings"]] == [
+        ("pcc_see.art31_data_protection_level", ["BA"])
+    ]
     assert set(report["channels"]["europol"]) == {"outcome", "findings", "redacted"}
 
     wrong_country = await client.post(
@@ -183,3 +187,60 @@ async def test_dry_run_answers_the_cli_report_and_stores_nothing(
     anonymous = await client.post("/v1/messages/check", content=dumps(data))
     assert anonymous.status_code == 401
     assert row_counts(context.store) == before
+
+
+async def _check(client: httpx.AsyncClient, tokens: Tokens, data: dict[str, Any]) -> Any:
+    response = await client.post(
+        "/v1/messages/check",
+        content=dumps(data),
+        headers=auth(tokens.sender(data["sender"]["country"])),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["channels"]
+
+
+async def test_frontex_operational_data_of_a_victim_alone_is_refused_citing_art_90(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """No suspect for the victim to supplement: a legal refusal, not a 422 of the render."""
+    data = variant(XK_EUROPOL)
+    data["persons"][0]["role"] = "victim"
+    frontex = (await _check(client, tokens, data))["frontex"]
+    assert frontex["outcome"] == "deny"
+    finding = next(f for f in frontex["findings"] if f["rule"] == "frontex.art90_suspect_required")
+    assert "Art. 90" in finding["cite"]
+    (delivery,) = by_channel(await submit(client, tokens, data), "frontex")
+    assert delivery["state"] == "blocked"
+    assert "frontex.art90_suspect_required" in rules_of(delivery)
+    assert "payload_sha256" not in delivery
+
+
+async def test_yellow_notice_for_a_victim_who_is_not_missing_is_refused_citing_art_90(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    data = variant(AL_YELLOW)
+    data["persons"][0]["role"] = "victim"
+    interpol = (await _check(client, tokens, data))["interpol"]
+    assert interpol["outcome"] == "deny"
+    assert [f["cite"] for f in interpol["findings"] if f["outcome"] == "deny"] == [
+        "Interpol Rules on the Processing of Data Art. 90"
+    ]
+    (delivery,) = await submit(client, tokens, data)
+    assert delivery["state"] == "blocked"
+    assert "interpol.rpd90_yellow_notice_subject" in rules_of(delivery)
+
+
+async def test_red_notice_after_a_judgment_is_held_on_its_sentence_not_denied(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """A judgment for an offence with a short maximum penalty is judged on the sentence,
+    which a legal officer reads: held with its payload rendered, neither denied nor a 422."""
+    data = variant(
+        AL_YELLOW, destinations=[{"channel": "interpol", "product": "red_notice_request"}]
+    )
+    data["persons"][0]["role"] = "suspect"
+    data["case"]["warrant"] = {"offence": "trafficking", "max_penalty_years": 1, "judgment": True}
+    (delivery,) = await submit(client, tokens, data)
+    assert delivery["state"] == "held"
+    assert rules_of(delivery) == ["interpol.rpd83_sentence"]
+    assert delivery["payload_sha256"]

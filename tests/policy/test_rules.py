@@ -3,6 +3,8 @@ example. A rule without a case here fails ``test_every_rule_has_a_case``."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from gateway.policy import PolicyEngine
 
 from .helpers import (
     DELETE,
+    MAPPINGS,
     Patch,
     build,
     decide,
@@ -37,12 +40,31 @@ class Case:
     fails: Patch
 
 
-def _warrant(years: float) -> dict[str, Any]:
+def _warrant(years: float, *, judgment: bool = False) -> dict[str, Any]:
     return {
         "issued_by": "Tirana District Court",
         "offence": "trafficking",
         "max_penalty_years": years,
+        "judgment": judgment,
     }
+
+
+RED = {"destinations.0.product": "red_notice_request"}
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+
+
+def _photo(data: dict[str, Any]) -> None:
+    """The yellow notice request with a photograph attached instead of the note about one."""
+    data["attachments"] = [
+        {
+            "ref": "photo-1",
+            "media_type": "image/png",
+            "filename": "photo.png",
+            "size": len(PHOTO),
+            "sha256": hashlib.sha256(PHOTO).hexdigest(),
+            "content_base64": base64.b64encode(PHOTO).decode(),
+        }
+    ]
 
 
 def _add_person(role: str, ref: str = "p-extra") -> Any:
@@ -104,11 +126,12 @@ CASES = [
     # europol
     Case("europol.agreement_or_arrangement", XK_EUROPOL, "europol", None, {"sender.country": "MD"}),
     Case(
+        # MK's operational agreement is the one no source confirms.
         "europol.agreement_confirmed",
         XK_EUROPOL,
         "europol",
-        {"sender.country": "AL"},
         {"sender.country": "RS"},
+        {"sender.country": "MK"},
     ),
     Case(
         "europol.art3_mandate",
@@ -126,11 +149,12 @@ CASES = [
     ),
     Case("europol.art29_evaluation", XK_EUROPOL, "europol", None, {"evaluation": DELETE}),
     Case(
-        "europol.art19_purpose_data_subjects",
+        # A victim goes for risk (strategic) analysis beside cross-checking, not for it alone.
+        "europol.art18_cross_checking_subjects",
         XK_EUROPOL,
         "europol",
-        {"persons.0.role": "victim", "purposes": ["operational_analysis"]},
         {"persons.0.role": "victim"},
+        {"persons.0.role": "victim", "purposes": ["cross_checking"]},
     ),
     Case(
         "europol.art30_special_categories",
@@ -156,15 +180,6 @@ CASES = [
         {"destinations.0.to": ["MK", "XK"]},
     ),
     Case(
-        # Kosovo* is a confirmed non-member (denied by another rule), so only the addressed
-        # country's unconfirmed membership can fail this rule here.
-        "interpol.art4_membership_confirmed",
-        AL_YELLOW,
-        "interpol",
-        {"sender.country": "XK"},
-        {"sender.country": "XK", "destinations.0.to": ["MK"]},
-    ),
-    Case(
         "interpol.art3_neutrality",
         AL_YELLOW,
         "interpol",
@@ -173,25 +188,84 @@ CASES = [
     ),
     Case("interpol.rpd44_status", AL_YELLOW, "interpol", None, {"persons.1.role": "other"}),
     Case(
+        "interpol.rpd82_red_notice_subject",
+        AL_YELLOW,
+        "interpol",
+        {**RED, "case.warrant": _warrant(8)},
+        {**RED, "case.warrant": _warrant(8), "persons.1.role": "witness"},
+    ),
+    Case(
         "interpol.rpd83_warrant",
         AL_YELLOW,
         "interpol",
-        {"destinations.0.product": "red_notice_request", "case.warrant": _warrant(8)},
-        {"destinations.0.product": "red_notice_request"},
+        {**RED, "case.warrant": _warrant(8)},
+        {**RED, "case.warrant": {"issued_by": "Tirana District Court", "max_penalty_years": 8}},
     ),
     Case(
+        "interpol.rpd83_warrant",
+        AL_YELLOW,
+        "interpol",
+        {**RED, "case.warrant": _warrant(0.5, judgment=True)},
+        {**RED, "case.warrant": {"offence": "trafficking", "judgment": True}},
+    ),
+    Case(
+        # A judgment is not held to the two-year maximum (its sentence decides).
         "interpol.rpd83_penalty",
         AL_YELLOW,
         "interpol",
-        {"destinations.0.product": "red_notice_request", "case.warrant": _warrant(2)},
-        {"destinations.0.product": "red_notice_request", "case.warrant": _warrant(1.5)},
+        {**RED, "case.warrant": _warrant(1.5, judgment=True)},
+        {**RED, "case.warrant": _warrant(1.5)},
     ),
     Case(
+        "interpol.rpd83_sentence",
+        AL_YELLOW,
+        "interpol",
+        {**RED, "case.warrant": _warrant(2)},
+        {**RED, "case.warrant": _warrant(2, judgment=True)},
+    ),
+    Case(
+        "interpol.rpd88_96_blue_notice_subject",
+        AL_YELLOW,
+        "interpol",
+        {"destinations.0.product": "blue_notice_request"},
+        _both(strip_personal_data, _set(destinations__0__product="blue_notice_request")),
+    ),
+    Case(
+        "interpol.rpd88_96_green_notice_subject",
+        AL_YELLOW,
+        "interpol",
+        {"destinations.0.product": "green_notice_request"},
+        {"destinations.0.product": "green_notice_request", "persons.1.role": "witness"},
+    ),
+    Case(
+        "interpol.rpd88_96_purple_notice_modus_operandi",
+        AL_YELLOW,
+        "interpol",
+        {"destinations.0.product": "purple_notice_request"},
+        {"destinations.0.product": "purple_notice_request", "summary": DELETE},
+    ),
+    Case(
+        # A victim whose whereabouts are known is no yellow notice subject.
         "interpol.rpd90_yellow_notice_subject",
         AL_YELLOW,
         "interpol",
+        {"persons.0.role": "unidentified"},
+        {"persons.0.role": "victim"},
+    ),
+    Case(
+        "interpol.rpd90_yellow_notice_identifiers",
+        AL_YELLOW,
+        "interpol",
+        {"persons.0.role": "unidentified", "persons.0.birth_date": DELETE},
+        {"persons.0.sex": "unknown"},
+    ),
+    Case(
+        # The example's attachment is a note that photographs exist, not a photograph.
+        "interpol.rpd90_yellow_notice_likeness",
+        AL_YELLOW,
+        "interpol",
+        _photo,
         None,
-        {"persons.0.role": "suspect"},
     ),
     # frontex
     Case(
@@ -210,6 +284,14 @@ CASES = [
     ),
     Case("frontex.art89_no_personal_data", MK_FRONTEX, "frontex", _only_a_boat, None),
     Case("frontex.art89_attachments", MK_FRONTEX, "frontex", None, _with_attachment),
+    Case(
+        # Operational personal data of a victim alone: no suspect for it to supplement.
+        "frontex.art90_suspect_required",
+        XK_EUROPOL,
+        "frontex",
+        {"persons.0.role": "facilitator"},
+        {"persons.0.role": "victim"},
+    ),
     Case("frontex.art90_suspects_only", XK_EUROPOL, "frontex", None, _add_person("missing")),
     Case(
         "frontex.art90_victims_witnesses_linked",
@@ -241,6 +323,14 @@ CASES = [
         "pcc_see",
         None,
         {"legal_basis": [{"instrument": "pcc_see"}]},
+    ),
+    Case(
+        # Every pcc_see basis names its article, not only one of them.
+        "pcc_see.article_named",
+        AL_PCC,
+        "pcc_see",
+        {"legal_basis": [{"instrument": "pcc_see", "article": "5"}, {"instrument": "bilateral"}]},
+        {"legal_basis": [{"instrument": "pcc_see", "article": "5"}, {"instrument": "pcc_see"}]},
     ),
     Case("pcc_see.art5_on_request", AL_PCC, "pcc_see", None, {"kind": "information"}),
     Case(
@@ -295,13 +385,17 @@ def _rule_findings(engine: PolicyEngine, example: str, channel: str, patch: Patc
     return list(decide(engine, build(example, patch), channel).findings)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+# A rule with two cases gets ids rule-0 and rule-1.
+CASE_IDS = [f"{c.rule}-{[d.rule for d in CASES[:i]].count(c.rule)}" for i, c in enumerate(CASES)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_rule_passes(engine: PolicyEngine, case: Case) -> None:
     findings = _rule_findings(engine, case.example, case.channel, case.passes)
     assert case.rule not in [f.rule for f in findings]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_rule_fails_with_its_outcome(engine: PolicyEngine, case: Case) -> None:
     _, rule = engine.rule(case.rule)
     findings = [
@@ -315,15 +409,18 @@ def test_rule_fails_with_its_outcome(engine: PolicyEngine, case: Case) -> None:
     assert findings[0].message == rule.message
 
 
+def _unconfirm(instrument: str, country: str) -> Any:
+    def change(document: Any) -> None:
+        entries = document["instruments"][instrument]["entries"]
+        next(e for e in entries if e["country"] == country)["confirmed"] = False
+
+    return change
+
+
 def test_frontex_status_agreement_not_confirmed_is_reviewed(mappings_copy: Path) -> None:
-    """frontex.art73_confirmed: no shipped entry fails it (BA's unconfirmed status agreement
-    sits beside a confirmed working arrangement), so the table is changed here."""
-
-    def unconfirm_mk(document: Any) -> None:
-        entries = document["instruments"]["frontex_status_agreement"]["entries"]
-        next(e for e in entries if e["country"] == "MK")["confirmed"] = False
-
-    edit_yaml(mappings_copy / "parties.yaml", unconfirm_mk)
+    """frontex.art73_confirmed: no shipped entry fails it (BA's status agreement is confirmed
+    and sits beside a working arrangement), so the table is changed here."""
+    edit_yaml(mappings_copy / "parties.yaml", _unconfirm("frontex_status_agreement", "MK"))
     changed = PolicyEngine.load(mappings_copy)
     rule = "frontex.art73_confirmed"
     failing = decide(changed, build(MK_FRONTEX), "frontex")
@@ -333,6 +430,46 @@ def test_frontex_status_agreement_not_confirmed_is_reviewed(mappings_copy: Path)
     assert rule not in [f.rule for f in passing.findings]
 
 
+def test_interpol_membership_not_confirmed_is_reviewed(mappings_copy: Path) -> None:
+    """interpol.art4_membership_confirmed: every member's entry is confirmed now, so one is
+    withdrawn in a copy; the sender's and an addressed country's entries both count."""
+    rule = "interpol.art4_membership_confirmed"
+    edit_yaml(mappings_copy / "parties.yaml", _unconfirm("interpol_members", "MK"))
+    changed = PolicyEngine.load(mappings_copy)
+    shipped = PolicyEngine.load(MAPPINGS)
+    addressed = build(AL_YELLOW, {"destinations.0.to": ["MK"]})
+    sending = build(AL_YELLOW, {"sender.country": "MK"})
+    for message in (addressed, sending):
+        found = decide(changed, message, "interpol").findings
+        assert [f.outcome for f in found if f.rule == rule] == ["review"]
+        assert rule not in [f.rule for f in decide(shipped, message, "interpol").findings]
+
+
 def test_every_rule_has_a_case(engine: PolicyEngine) -> None:
-    covered = {c.rule for c in CASES} | {"frontex.art73_confirmed"}
+    covered = {c.rule for c in CASES} | {
+        "frontex.art73_confirmed",
+        "interpol.art4_membership_confirmed",
+    }
     assert {rule.id for _, rule in engine.rules()} - covered == set()
+
+
+@pytest.fixture(scope="module")
+def registry() -> Any:
+    from adapters.registry import load_registry
+
+    return load_registry(MAPPINGS)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_legal_refusals_are_decisions_not_render_errors(
+    engine: PolicyEngine, registry: Any, case: Case
+) -> None:
+    """Each case's messages either render or are denied by a rule: a legal reason never
+    surfaces as the render's not_renderable (which intake and check turn into a 422)."""
+    from gateway.intake import plan_deliveries
+    from gateway.schema import derive_facts
+
+    for patch in (case.passes, case.fails):
+        message = build(case.example, patch)
+        plans = plan_deliveries(message, derive_facts(message), engine=engine, registry=registry)
+        assert [p for plan in plans for p in plan.render_problems] == []
