@@ -53,3 +53,24 @@ def test_report_groups_recipients_and_takes_the_strongest() -> None:
         "findings": [{"rule": "europol.z", "cite": "cite", "outcome": "redact", "message": "text"}],
         "redacted": [],
     }
+
+
+def test_per_recipient_channel_states_the_findings_that_made_its_outcome() -> None:
+    """Only the recipients with the channel's outcome count; a finding shared by several of
+    them appears once, naming them all."""
+    report = check_report(
+        [
+            Plan("pcc_see", "AL", _decision("pcc_see", "review", "pcc_see.x")),
+            Plan("pcc_see", "BA", _decision("pcc_see", "deny", "pcc_see.y", "pcc_see.z")),
+            Plan("pcc_see", "RS", _decision("pcc_see", "deny", "pcc_see.y")),
+            Plan("pcc_see", "MK", _decision("pcc_see", "allow")),
+        ]
+    )
+    pcc = report["channels"]["pcc_see"]
+    assert pcc["outcome"] == "deny"
+    assert [(f["rule"], f["recipients"]) for f in pcc["findings"]] == [
+        ("pcc_see.y", ["BA", "RS"]),
+        ("pcc_see.z", ["BA"]),
+    ]
+    allowed = check_report([Plan("pcc_see", "MK", _decision("pcc_see", "allow"))])
+    assert allowed["channels"]["pcc_see"]["findings"] == []
