@@ -154,8 +154,9 @@ def unlinked_victims_or_witnesses(message: CanonicalMessage) -> list[int]:
 
 
 def _lacks_identifiers(person: Person) -> bool:
-    """RPD Art. 90's textual identifiers: a missing person's names, sex and birth year; an
-    unidentified person's sex and description (the rest of a likeness travels separately)."""
+    """RPD Art. 90's identifiers a record itself carries: a missing person's names, sex and
+    birth year; an unidentified person's sex and description (a photograph, fingerprints or DNA
+    are ``has_photo_or_biometrics``)."""
     known_sex = person.sex is not None and person.sex.value != "unknown"
     if person.role.value == "missing":
         named = any(n.given and n.family for n in person.names)
@@ -164,6 +165,8 @@ def _lacks_identifiers(person: Person) -> bool:
 
 
 def _has_likeness(message: CanonicalMessage) -> bool:
+    """Canonical v1 ties no photograph or biometric file to a person: an image attachment, or
+    a sought person's record marked biometric or genetic, is the closest it comes."""
     if any(a.media_type.startswith("image/") for a in message.attachments):
         return True
     return any(
