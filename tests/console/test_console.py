@@ -83,7 +83,8 @@ async def test_scoped_operator_sees_only_its_countries(world: World) -> None:
 
     # the overview counts only Serbian deliveries (the Montenegrin PCC SEE ones are queued)
     overview = await world.client.get("/console/")
-    assert "Held for review on europol" in overview.text
+    assert "Held for review on selec" in overview.text
+    assert "Queued on europol" in overview.text
     assert "Queued on pcc_see" not in overview.text
 
     # actions on another country's delivery answer like a missing one
