@@ -9,6 +9,7 @@ from gateway.config import Settings
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
 from gateway.security.keys import open_keyring
+from gateway.services.bundle import Services, build_services
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
@@ -21,6 +22,7 @@ class GatewayContext:
     engine: PolicyEngine
     registry: AdapterRegistry
     intake: IntakeService
+    services: Services
 
     def close(self) -> None:
         self.store.close()
@@ -40,4 +42,5 @@ def build_context(settings: Settings) -> GatewayContext:
     intake = IntakeService(
         store=store, keyring=keyring, engine=engine, registry=registry, settings=settings
     )
-    return GatewayContext(settings, store, keyring, engine, registry, intake)
+    services = build_services(store, settings, keyring, registry.names())
+    return GatewayContext(settings, store, keyring, engine, registry, intake, services)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select
 
-from gateway.api.deps import get_context, require_roles
+from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
-from gateway.security.audit import HEAD_SEQ, verify_chain
 from gateway.security.identity import Identity
-from gateway.store.tables import audit_entries
+from gateway.services.permissions import Action
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -50,38 +47,6 @@ class ChainVerification(BaseModel):
     head: str | None = Field(description="SEQ:SHA256 of the newest entry; keep it elsewhere")
 
 
-def _page(
-    conn: Connection,
-    *,
-    after: int,
-    limit: int,
-    subject: str | None,
-    action: str | None,
-) -> dict[str, Any]:
-    query = select(audit_entries).where(audit_entries.c.seq > max(after, HEAD_SEQ))
-    if subject is not None:
-        query = query.where(audit_entries.c.subject == subject)
-    if action is not None:
-        query = query.where(audit_entries.c.action == action)
-    rows = conn.execute(query.order_by(audit_entries.c.seq).limit(limit + 1)).all()
-    items = [
-        {
-            "seq": r.seq,
-            "at": r.at,
-            "actor": r.actor,
-            "action": r.action,
-            "subject": r.subject,
-            "reason": r.reason,
-            "details": json.loads(r.details_json),
-            "prev_hash": r.prev_hash,
-            "entry_hash": r.entry_hash,
-        }
-        for r in rows[:limit]
-    ]
-    next_after = items[-1]["seq"] if len(rows) > limit else None
-    return {"items": items, "next_after": next_after}
-
-
 @router.get(
     "",
     response_model=AuditPage,
@@ -90,16 +55,14 @@ def _page(
 )
 async def list_audit(
     request: Request,
-    _: Annotated[Identity, Depends(require_roles("auditor", "admin"))],
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_AUDIT))],
     after: Annotated[int, Query(ge=0, le=2**62, description="entries after this seq")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     subject: Annotated[str | None, Query(max_length=200, description="e.g. message:<id>")] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    context = get_context(request)
-    return await context.store.read(
-        lambda conn: _page(conn, after=after, limit=limit, subject=subject, action=action)
-    )
+    audit = get_context(request).services.audit
+    return await audit.page(identity, after=after, limit=limit, subject=subject, action=action)
 
 
 @router.get(
@@ -110,10 +73,9 @@ async def list_audit(
 )
 async def verify_audit(
     request: Request,
-    _: Annotated[Identity, Depends(require_roles("auditor", "admin"))],
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_AUDIT))],
 ) -> dict[str, Any]:
-    context = get_context(request)
-    report = await context.store.read(verify_chain)
+    report = await get_context(request).services.audit.verify(identity)
     return {
         "intact": report.intact,
         "entries": report.entries,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from gateway.api.errors import ApiError
+from gateway.errors import ErrorKind, GatewayError
 
 
 async def read_json_body(request: Request, max_bytes: int) -> bytes:
@@ -12,15 +12,23 @@ async def read_json_body(request: Request, max_bytes: int) -> bytes:
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the message as application/json")
+        raise GatewayError(
+            ErrorKind.UNSUPPORTED_MEDIA,
+            "unsupported_media_type",
+            "send the message as application/json",
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, "payload_too_large", f"the body exceeds {max_bytes} bytes")
+        raise GatewayError(
+            ErrorKind.TOO_LARGE, "payload_too_large", f"the body exceeds {max_bytes} bytes"
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise ApiError(413, "payload_too_large", f"the body exceeds {max_bytes} bytes")
+            raise GatewayError(
+                ErrorKind.TOO_LARGE, "payload_too_large", f"the body exceeds {max_bytes} bytes"
+            )
         chunks.append(chunk)
     return b"".join(chunks)

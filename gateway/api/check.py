@@ -14,16 +14,15 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from gateway.api.body import read_json_body
-from gateway.api.deps import get_context, require_roles
+from gateway.api.deps import caller_for, get_context
 from gateway.api.models import DecisionOut, ErrorBody, FindingOut
 from gateway.intake import not_renderable, plan_deliveries, sender_country_mismatch
 from gateway.policy import check_report
 from gateway.schema import derive_facts
 from gateway.security.identity import Identity
+from gateway.services.permissions import Action, bound_to_one_country
 
 router = APIRouter(prefix="/v1", tags=["messages"])
-
-CHECKERS = ("sender", "operator", "approver", "auditor", "admin")
 
 
 class ChannelFindingOut(FindingOut):
@@ -70,12 +69,12 @@ class CheckReport(BaseModel):
     },
 )
 async def check_message(
-    request: Request, identity: Annotated[Identity, Depends(require_roles(*CHECKERS))]
+    request: Request, identity: Annotated[Identity, Depends(caller_for(Action.CHECK))]
 ) -> dict[str, Any]:
     context = get_context(request)
     raw = await read_json_body(request, context.settings.max_body_bytes)
     message = context.intake.validate(raw)
-    if identity.role == "sender" and message.sender.country != identity.country:
+    if bound_to_one_country(identity.role) and message.sender.country != identity.country:
         raise sender_country_mismatch()
     plans = plan_deliveries(
         message, derive_facts(message), engine=context.engine, registry=context.registry

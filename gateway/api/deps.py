@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import Request
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import HeaderedRefusal
 from gateway.context import GatewayContext
-from gateway.security.identity import Identity, Role
+from gateway.errors import ErrorKind
+from gateway.security.identity import Identity
 from gateway.security.tokens import hash_token, identity_for_token
+from gateway.services.permissions import Action, check
 
 # Verified tokens are remembered briefly so that intake does not read the token table on every
 # request; a revocation takes effect within this many seconds.
@@ -31,8 +33,8 @@ async def authenticate(request: Request) -> Identity:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
-            401,
+        raise HeaderedRefusal(
+            ErrorKind.UNAUTHENTICATED,
             "unauthenticated",
             "send an API token as 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
@@ -48,8 +50,8 @@ async def authenticate(request: Request) -> Identity:
     identity = await context.store.read(lambda conn: identity_for_token(conn, token))
     if identity is None:
         cache.pop(key, None)
-        raise ApiError(
-            401,
+        raise HeaderedRefusal(
+            ErrorKind.UNAUTHENTICATED,
             "unauthenticated",
             "the token is unknown, expired or revoked",
             headers={"WWW-Authenticate": "Bearer"},
@@ -58,13 +60,12 @@ async def authenticate(request: Request) -> Identity:
     return identity
 
 
-def require_roles(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Identity]]:
-    """A dependency that admits only the given roles (403 for the others)."""
+def caller_for(action: Action) -> Callable[[Request], Coroutine[Any, Any, Identity]]:
+    """A dependency: the caller, when the permission table lets it do ``action`` (else 403)."""
 
     async def dependency(request: Request) -> Identity:
         identity = await authenticate(request)
-        if identity.role not in roles:
-            raise ApiError(403, "forbidden", "this token's role may not do this")
+        check(identity, action)
         return identity
 
     return dependency

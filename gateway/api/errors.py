@@ -1,4 +1,8 @@
-"""One JSON error shape for every refusal; no stack traces, no submitted values."""
+"""One JSON error shape for every refusal; no stack traces, no submitted values.
+
+This is the only place that knows HTTP statuses: a ``GatewayError`` raised anywhere below
+(services, intake, the stores) is answered with the status its kind maps to in ``STATUS``.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,31 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.errors import ErrorKind, GatewayError
 from gateway.intake import IntakeRefused
 from gateway.schema import Violation
 
 log = logging.getLogger("gateway.api")
 
+STATUS: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.UNSUPPORTED_MEDIA: 415,
+    ErrorKind.UNPROCESSABLE: 422,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+}
 
-class ApiError(Exception):
-    """Raised by routes and dependencies to answer with the stable error shape."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        violations: Iterable[Violation] = (),
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.violations = list(violations)
+class HeaderedRefusal(GatewayError):
+    """A refusal whose HTTP answer needs headers (``WWW-Authenticate``, ``Retry-After``)."""
+
+    def __init__(self, kind: ErrorKind, code: str, message: str, headers: dict[str, str]) -> None:
+        super().__init__(kind, code, message)
         self.headers = headers
 
 
@@ -67,9 +74,10 @@ def _loc_to_path(loc: Iterable[Any]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.violations, exc.headers)
+    @app.exception_handler(GatewayError)
+    async def _refusal(_: Request, exc: GatewayError) -> JSONResponse:
+        headers = exc.headers if isinstance(exc, HeaderedRefusal) else None
+        return error_response(STATUS[exc.kind], exc.code, exc.message, exc.violations, headers)
 
     @app.exception_handler(IntakeRefused)
     async def _refused(_: Request, exc: IntakeRefused) -> JSONResponse:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from gateway.api.deps import get_context
-from gateway.api.errors import ApiError
+from gateway.errors import ErrorKind, GatewayError
 
 router = APIRouter(tags=["health"])
 
@@ -22,5 +22,7 @@ async def readyz(request: Request) -> dict[str, str]:
     try:
         await context.store.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
     except Exception:
-        raise ApiError(503, "not_ready", "the database does not answer") from None
+        raise GatewayError(
+            ErrorKind.UNAVAILABLE, "not_ready", "the database does not answer"
+        ) from None
     return {"status": "ready"}

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.api.body import read_json_body
-from gateway.api.deps import get_context, require_roles
-from gateway.api.errors import ApiError
+from gateway.api.deps import caller_for, get_context
 from gateway.api.models import AcceptedMessage, ErrorBody, MessageList, MessageStatusOut
+from gateway.errors import ErrorKind, GatewayError
 from gateway.schema import SCHEMA_ID
 from gateway.security.identity import Identity
-from gateway.store.queries import BadCursor, MessageFilter, list_messages, message_view
+from gateway.services.permissions import Action
 from gateway.store.states import DeliveryState
 
 router = APIRouter(prefix="/v1", tags=["messages"])
@@ -24,7 +24,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "no valid token"},
     403: {"model": ErrorBody, "description": "the token may not do this"},
 }
-READERS = ("sender", "operator", "approver", "auditor", "admin")
 
 
 @router.post(
@@ -56,7 +55,7 @@ READERS = ("sender", "operator", "approver", "auditor", "admin")
     },
 )
 async def submit_message(
-    request: Request, identity: Annotated[Identity, Depends(require_roles("sender"))]
+    request: Request, identity: Annotated[Identity, Depends(caller_for(Action.SUBMIT))]
 ) -> JSONResponse:
     context = get_context(request)
     raw = await read_json_body(request, context.settings.max_body_bytes)
@@ -75,23 +74,10 @@ async def submit_message(
 async def get_message(
     message_id: UUID,
     request: Request,
-    identity: Annotated[Identity, Depends(require_roles(*READERS))],
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
 ) -> dict[str, Any]:
-    context = get_context(request)
-    view = await context.store.read(lambda conn: message_view(conn, str(message_id)))
     # Another country's message answers exactly like a missing one.
-    if view is None or not identity.can_see_country(view["sender"]["country"]):
-        raise ApiError(404, "not_found", "no such message")
-    return view
-
-
-def visible_countries(identity: Identity) -> tuple[str, ...] | None:
-    """None means every country."""
-    if identity.role in ("admin", "auditor"):
-        return None
-    if identity.role == "sender":
-        return (identity.country or "",)
-    return identity.scope_countries or None
+    return await get_context(request).services.messages.status(identity, str(message_id))
 
 
 @router.get(
@@ -102,7 +88,7 @@ def visible_countries(identity: Identity) -> tuple[str, ...] | None:
 )
 async def get_messages(
     request: Request,
-    identity: Annotated[Identity, Depends(require_roles(*READERS))],
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
     state: Annotated[DeliveryState | None, Query(description="a delivery state")] = None,
     channel: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,31}$")] = None,
     sender_country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
@@ -111,22 +97,21 @@ async def get_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    context = get_context(request)
     for stamp in (since, until):
         if stamp is not None and stamp.tzinfo is None:
-            raise ApiError(422, "invalid_request", "since and until need a time-zone offset")
-    flt = MessageFilter(
+            raise GatewayError(
+                ErrorKind.UNPROCESSABLE,
+                "invalid_request",
+                "since and until need a time-zone offset",
+            )
+    items, next_cursor = await get_context(request).services.messages.page(
+        identity,
         state=state.value if state else None,
         channel=channel,
         sender_country=sender_country,
         since=since,
         until=until,
-        visible_countries=visible_countries(identity),
+        limit=limit,
+        cursor=cursor,
     )
-    try:
-        items, next_cursor = await context.store.read(
-            lambda conn: list_messages(conn, flt, limit=limit, cursor=cursor)
-        )
-    except BadCursor:
-        raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out") from None
     return {"items": items, "next_cursor": next_cursor}

@@ -1,6 +1,6 @@
 """Operator actions: retry, cancel, re-drive dead letters, pause and resume channels, and the
-channel overview. Operators (and admins) only; every action is audited with its reason, and a
-delivery outside the caller's country scope answers 404 as if it did not exist."""
+channel overview. The services (``gateway.services``) check the permission table, act and
+audit; this router only turns their answers into HTTP."""
 
 from __future__ import annotations
 
@@ -10,28 +10,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from gateway.api.deps import get_context, require_roles
-from gateway.api.errors import ApiError
+from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
-from gateway.context import GatewayContext
-from gateway.delivery.actions import (
-    ActionRefused,
-    ActionResult,
-    cancel_delivery,
-    channel_overview,
-    redrive_channel,
-    retry_delivery,
-    switch_channel,
-)
+from gateway.delivery.transitions import ActionResult
 from gateway.security.identity import Identity
-from gateway.store.tables import deliveries, utcnow
+from gateway.services.permissions import Action
 
 router = APIRouter(prefix="/v1", tags=["operator"])
-
-Operator = Annotated[Identity, Depends(require_roles("operator", "admin"))]
-DEFAULT_DEADLINE_S = 24 * 3600.0
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "no valid token"},
@@ -97,27 +83,8 @@ def action_out(result: ActionResult) -> DeliveryActionOut:
     )
 
 
-def refused(exc: ActionRefused) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
-
-
-def deadline_for(context: GatewayContext, channel: str) -> float:
-    settings = context.settings.channel(channel)
-    return settings.retry.deadline_s if settings else DEFAULT_DEADLINE_S
-
-
-def _known_channel(context: GatewayContext, channel: str) -> None:
-    if channel not in context.registry.names() and context.settings.channel(channel) is None:
-        raise ApiError(404, "unknown_channel", "no such channel")
-
-
-async def channel_of(context: GatewayContext, delivery_id: str) -> str | None:
-    """The delivery's channel (to pick its retry settings), or None when absent."""
-    return await context.store.read(
-        lambda conn: conn.execute(
-            select(deliveries.c.channel).where(deliveries.c.id == delivery_id)
-        ).scalar()
-    )
+def _reason(body: ActionRequest | None) -> str | None:
+    return body.reason if body else None
 
 
 @router.post(
@@ -131,23 +98,11 @@ async def channel_of(context: GatewayContext, delivery_id: str) -> str | None:
 async def retry_now(
     delivery_id: UUID,
     request: Request,
-    identity: Operator,
+    identity: Annotated[Identity, Depends(caller_for(Action.RETRY))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> DeliveryActionOut:
-    context = get_context(request)
-    key = str(delivery_id)
-    channel = await channel_of(context, key)
-    deadline_s = deadline_for(context, channel) if channel else DEFAULT_DEADLINE_S
-    reason = body.reason if body else None
-    try:
-        result = await context.store.write(
-            lambda conn: retry_delivery(
-                conn, key, identity, reason=reason, now=utcnow(), deadline_s=deadline_s
-            )
-        )
-    except ActionRefused as exc:
-        raise refused(exc) from None
-    return action_out(result)
+    actions = get_context(request).services.deliveries
+    return action_out(await actions.retry(identity, str(delivery_id), _reason(body)))
 
 
 @router.post(
@@ -161,19 +116,11 @@ async def retry_now(
 async def cancel(
     delivery_id: UUID,
     request: Request,
-    identity: Operator,
+    identity: Annotated[Identity, Depends(caller_for(Action.CANCEL))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> DeliveryActionOut:
-    context = get_context(request)
-    key = str(delivery_id)
-    reason = body.reason if body else None
-    try:
-        result = await context.store.write(
-            lambda conn: cancel_delivery(conn, key, identity, reason=reason, now=utcnow())
-        )
-    except ActionRefused as exc:
-        raise refused(exc) from None
-    return action_out(result)
+    actions = get_context(request).services.deliveries
+    return action_out(await actions.cancel(identity, str(delivery_id), _reason(body)))
 
 
 @router.post(
@@ -187,36 +134,12 @@ async def cancel(
 async def redrive(
     channel: str,
     request: Request,
-    identity: Operator,
+    identity: Annotated[Identity, Depends(caller_for(Action.REDRIVE))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> RedriveOut:
-    context = get_context(request)
-    _known_channel(context, channel)
-    reason = body.reason if body else None
-    deadline_s = deadline_for(context, channel)
-    count = await context.store.write(
-        lambda conn: redrive_channel(
-            conn, channel, identity, reason=reason, now=utcnow(), deadline_s=deadline_s
-        )
-    )
+    channels = get_context(request).services.channels
+    count = await channels.redrive(identity, channel, _reason(body))
     return RedriveOut(channel=channel, requeued=count)
-
-
-async def _switch(
-    request: Request, channel: str, identity: Identity, body: ActionRequest | None, paused: bool
-) -> ChannelSwitchOut:
-    context = get_context(request)
-    _known_channel(context, channel)
-    reason = body.reason if body else None
-    try:
-        await context.store.write(
-            lambda conn: switch_channel(
-                conn, channel, identity, paused=paused, reason=reason, now=utcnow()
-            )
-        )
-    except ActionRefused as exc:
-        raise refused(exc) from None
-    return ChannelSwitchOut(channel=channel, paused=paused)
 
 
 @router.post(
@@ -230,10 +153,12 @@ async def _switch(
 async def pause(
     channel: str,
     request: Request,
-    identity: Operator,
+    identity: Annotated[Identity, Depends(caller_for(Action.PAUSE))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> ChannelSwitchOut:
-    return await _switch(request, channel, identity, body, True)
+    channels = get_context(request).services.channels
+    paused = await channels.pause(identity, channel, _reason(body))
+    return ChannelSwitchOut(channel=channel, paused=paused)
 
 
 @router.post(
@@ -245,10 +170,12 @@ async def pause(
 async def resume(
     channel: str,
     request: Request,
-    identity: Operator,
+    identity: Annotated[Identity, Depends(caller_for(Action.RESUME))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> ChannelSwitchOut:
-    return await _switch(request, channel, identity, body, False)
+    channels = get_context(request).services.channels
+    paused = await channels.resume(identity, channel, _reason(body))
+    return ChannelSwitchOut(channel=channel, paused=paused)
 
 
 @router.get(
@@ -259,18 +186,9 @@ async def resume(
 )
 async def list_channels(
     request: Request,
-    identity: Annotated[
-        Identity, Depends(require_roles("operator", "approver", "auditor", "admin"))
-    ],
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_CHANNELS))],
 ) -> ChannelsOut:
-    context = get_context(request)
-    configured = set(context.settings.all_channels())
-    known = set(context.registry.names())
-    views = await context.store.read(
-        lambda conn: channel_overview(
-            conn, identity, configured=configured, known=known, now=utcnow()
-        )
-    )
+    views = await get_context(request).services.channels.overview(identity)
     return ChannelsOut(
         channels=[ChannelOut.model_validate(view, from_attributes=True) for view in views]
     )

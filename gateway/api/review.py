@@ -10,24 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import get_context, require_roles
+from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
-from gateway.api.operator import (
-    DEFAULT_DEADLINE_S,
-    STATE_ERRORS,
-    DeliveryActionOut,
-    action_out,
-    channel_of,
-    deadline_for,
-    refused,
-)
-from gateway.delivery.actions import ActionRefused, review_held
+from gateway.api.operator import STATE_ERRORS, DeliveryActionOut, action_out
 from gateway.security.identity import Identity
-from gateway.store.tables import utcnow
+from gateway.services.permissions import Action
 
 router = APIRouter(prefix="/v1", tags=["review"])
-
-Approver = Annotated[Identity, Depends(require_roles("approver"))]
 
 
 class ReviewRequest(BaseModel):
@@ -42,30 +31,6 @@ REVIEW_ERRORS = {
 }
 
 
-async def _review(
-    request: Request, delivery_id: UUID, identity: Identity, reason: str, *, release: bool
-) -> DeliveryActionOut:
-    context = get_context(request)
-    key = str(delivery_id)
-    channel = await channel_of(context, key)
-    deadline_s = deadline_for(context, channel) if channel else DEFAULT_DEADLINE_S
-    try:
-        result = await context.store.write(
-            lambda conn: review_held(
-                conn,
-                key,
-                identity,
-                release=release,
-                reason=reason,
-                now=utcnow(),
-                deadline_s=deadline_s,
-            )
-        )
-    except ActionRefused as exc:
-        raise refused(exc) from None
-    return action_out(result)
-
-
 @router.post(
     "/deliveries/{delivery_id}/release",
     response_model=DeliveryActionOut,
@@ -75,9 +40,13 @@ async def _review(
     responses=REVIEW_ERRORS,
 )
 async def release(
-    delivery_id: UUID, request: Request, identity: Approver, body: ReviewRequest
+    delivery_id: UUID,
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.RELEASE))],
+    body: ReviewRequest,
 ) -> DeliveryActionOut:
-    return await _review(request, delivery_id, identity, body.reason, release=True)
+    actions = get_context(request).services.deliveries
+    return action_out(await actions.release(identity, str(delivery_id), body.reason))
 
 
 @router.post(
@@ -89,6 +58,10 @@ async def release(
     responses=REVIEW_ERRORS,
 )
 async def reject(
-    delivery_id: UUID, request: Request, identity: Approver, body: ReviewRequest
+    delivery_id: UUID,
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.REJECT))],
+    body: ReviewRequest,
 ) -> DeliveryActionOut:
-    return await _review(request, delivery_id, identity, body.reason, release=False)
+    actions = get_context(request).services.deliveries
+    return action_out(await actions.reject(identity, str(delivery_id), body.reason))

@@ -8,11 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import get_context, require_roles
-from gateway.api.errors import ApiError
+from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
 from gateway.security.identity import Identity
-from gateway.telemetry.timeline import message_trace
+from gateway.services.permissions import Action
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 
@@ -110,9 +109,6 @@ class TraceOut(BaseModel):
     events: list[EventOut] = Field(description="everything above, in time order")
 
 
-READERS = ("sender", "operator", "approver", "auditor", "admin")
-
-
 @router.get(
     "/messages/{message_id}/trace",
     response_model=TraceOut,
@@ -132,10 +128,6 @@ READERS = ("sender", "operator", "approver", "auditor", "admin")
 async def get_trace(
     message_id: UUID,
     request: Request,
-    identity: Annotated[Identity, Depends(require_roles(*READERS))],
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
 ) -> dict[str, Any]:
-    context = get_context(request)
-    view = await context.store.read(lambda conn: message_trace(conn, str(message_id)))
-    if view is None or not identity.can_see_country(view["sender"]["country"]):
-        raise ApiError(404, "not_found", "no such message")
-    return view
+    return await get_context(request).services.messages.trace(identity, str(message_id))

@@ -143,19 +143,19 @@ def serve(
 def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     """Create the sandbox's tokens once: a sender per MARRI participant, operator, approver."""
     from gateway.security.tokens import issue_token
+    from gateway.services.permissions import Role
     from gateway.store.engine import Store
 
     existing = load_sandbox_tokens()
     if existing:
         return existing
     wanted: list[tuple[str, dict[str, str | None]]] = [
-        (f"sender:{code}", {"role": "sender", "country": code, "agency": agency})
+        (f"{Role.SENDER}:{code}", {"role": Role.SENDER, "country": code, "agency": agency})
         for code, agency in MARRI_PARTICIPANTS.items()
     ]
     wanted += [
-        ("operator", {"role": "operator", "country": None, "agency": None}),
-        ("approver", {"role": "approver", "country": None, "agency": None}),
-        ("auditor", {"role": "auditor", "country": None, "agency": None}),
+        (role.value, {"role": role, "country": None, "agency": None})
+        for role in (Role.OPERATOR, Role.APPROVER, Role.AUDITOR)
     ]
     store = Store(settings.database_url)
     tokens: dict[str, dict[str, str]] = {}

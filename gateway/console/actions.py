@@ -1,62 +1,63 @@
-"""State-changing forms: delivery actions, channel re-drive, and the audited payload read.
+"""State-changing forms: delivery actions, channel re-drive, pause and resume, and the audited
+payload read.
 
-Each form carries the session's CSRF token and a reason; each calls the delivery services the
-API uses, which check the state transition, the role and the operator's countries, and write
-the audit entry in the same transaction as the change.
+Each form carries the session's CSRF token and a reason, and calls the same service as the
+API (``gateway.services``), which checks the permission table, the state transition and the
+caller's countries, and writes the audit entry in the same transaction as the change. A refusal
+comes back to the page it was asked from, with its code.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Connection, select
 
-from gateway.console.services import perform_delivery_action, redrive_dead_letters
 from gateway.console.session import Session
-from gateway.console.web import (
-    Forbidden,
-    NotFound,
-    check_csrf,
-    context_of,
-    current_session,
-    render,
-)
-from gateway.security.audit import append_audit
-from gateway.store.crypto import payload_aad
-from gateway.store.tables import deliveries, messages
+from gateway.console.web import check_csrf, context_of, current_session, render
+from gateway.delivery.transitions import ActionResult
+from gateway.errors import ErrorKind, GatewayError
+from gateway.security.identity import Identity
+from gateway.services.bundle import Services
 
 router = APIRouter()
 
-PAYLOAD_ROLES = ("operator", "admin")
+DeliveryAction = Callable[[Identity, str, str | None], Awaitable[ActionResult]]
 
 
-def _delivery_row(conn: Connection, delivery_id: str) -> Any:
-    return conn.execute(
-        select(
-            deliveries.c.id,
-            deliveries.c.message_id,
-            deliveries.c.channel,
-            deliveries.c.state,
-            deliveries.c.payload_ciphertext,
-            deliveries.c.payload_key_id,
-            deliveries.c.payload_sha256,
-            deliveries.c.content_type,
-            messages.c.sender_country,
-        )
-        .select_from(deliveries.join(messages, deliveries.c.message_id == messages.c.id))
-        .where(deliveries.c.id == delivery_id)
-    ).first()
+def delivery_actions(services: Services) -> dict[str, DeliveryAction]:
+    """The console's delivery buttons. "redrive" is a retry, named for the dead letter it
+    sends again."""
+    actions = services.deliveries
+    return {
+        "redrive": actions.retry,
+        "retry": actions.retry,
+        "cancel": actions.cancel,
+        "release": actions.release,
+        "reject": actions.reject,
+    }
 
 
-async def _visible_delivery(request: Request, session: Session, delivery_id: str) -> Any:
-    context = context_of(request)
-    row = await context.store.read(lambda conn: _delivery_row(conn, delivery_id))
-    if row is None or not session.identity.can_see_country(row.sender_country):
-        raise NotFound
-    return row
+def _see_other(request: Request, path: str) -> Response:
+    response = Response(status_code=303)
+    response.headers["Location"] = request.app.state.prefix + path
+    return response
+
+
+async def _refused(
+    request: Request, services: Services, identity: Identity, delivery_id: str, code: str
+) -> Response:
+    """Back to the delivery's message page with the refusal's code (to the list when the
+    caller may not see the message)."""
+    try:
+        message_id = await services.messages.message_of(identity, delivery_id)
+    except GatewayError:
+        return _see_other(request, f"/messages?problem={quote(code)}")
+    return _see_other(request, f"/messages/{message_id}?problem={quote(code)}#d-{delivery_id}")
 
 
 async def delivery_action(
@@ -68,15 +69,33 @@ async def delivery_action(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     check_csrf(session, csrf)
-    row = await _visible_delivery(request, session, str(delivery_id))
-    problem = await perform_delivery_action(
-        context_of(request), session.identity, action, str(delivery_id), reason.strip() or None
-    )
-    prefix = request.app.state.prefix
-    response = Response(status_code=303)
-    query = f"?notice={action}" if problem is None else f"?problem={problem}"
-    response.headers["Location"] = f"{prefix}/messages/{row.message_id}{query}#d-{row.id}"
-    return response
+    services = context_of(request).services
+    perform = delivery_actions(services).get(action)
+    if perform is None:
+        return _see_other(request, "/messages?problem=unknown_action")
+    try:
+        result = await perform(session.identity, str(delivery_id), reason.strip() or None)
+    except GatewayError as exc:
+        if exc.kind is ErrorKind.NOT_FOUND:
+            raise  # another country's delivery is not there: the 404 page
+        return await _refused(request, services, session.identity, str(delivery_id), exc.code)
+    page = f"/messages/{result.message_id}?notice={quote(action)}#d-{result.delivery_id}"
+    return _see_other(request, page)
+
+
+async def _channel_action(
+    request: Request,
+    session: Session,
+    csrf: str,
+    notice: Callable[[object], str],
+    act: Callable[[], Awaitable[object]],
+) -> Response:
+    check_csrf(session, csrf)
+    try:
+        outcome = await act()
+    except GatewayError as exc:
+        return _see_other(request, f"/?problem={quote(exc.code)}")
+    return _see_other(request, f"/?notice={quote(notice(outcome))}")
 
 
 @router.post("/channels/{channel}/redrive")
@@ -87,15 +106,50 @@ async def channel_redrive(
     csrf: Annotated[str, Form(max_length=100)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    check_csrf(session, csrf)
-    result = await redrive_dead_letters(
-        context_of(request), session.identity, channel, reason.strip() or None
+    channels = context_of(request).services.channels
+    return await _channel_action(
+        request,
+        session,
+        csrf,
+        lambda count: f"requeued_{count}",
+        lambda: channels.redrive(session.identity, channel, reason.strip() or None),
     )
-    prefix = request.app.state.prefix
-    response = Response(status_code=303)
-    query = f"notice=requeued_{result}" if isinstance(result, int) else f"problem={result}"
-    response.headers["Location"] = f"{prefix}/?{query}"
-    return response
+
+
+@router.post("/channels/{channel}/pause")
+async def channel_pause(
+    request: Request,
+    channel: str,
+    session: Annotated[Session, Depends(current_session)],
+    csrf: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    channels = context_of(request).services.channels
+    return await _channel_action(
+        request,
+        session,
+        csrf,
+        lambda _: f"paused_{channel}",
+        lambda: channels.pause(session.identity, channel, reason.strip() or None),
+    )
+
+
+@router.post("/channels/{channel}/resume")
+async def channel_resume(
+    request: Request,
+    channel: str,
+    session: Annotated[Session, Depends(current_session)],
+    csrf: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    channels = context_of(request).services.channels
+    return await _channel_action(
+        request,
+        session,
+        csrf,
+        lambda _: f"resumed_{channel}",
+        lambda: channels.resume(session.identity, channel, reason.strip() or None),
+    )
 
 
 @router.get("/deliveries/{delivery_id}/payload", response_class=HTMLResponse)
@@ -104,30 +158,13 @@ async def payload_form(
     delivery_id: UUID,
     session: Annotated[Session, Depends(current_session)],
 ) -> HTMLResponse:
-    if session.identity.role not in PAYLOAD_ROLES:
-        raise Forbidden
-    row = await _visible_delivery(request, session, str(delivery_id))
+    services = context_of(request).services
+    stored = await services.messages.payload(session.identity, str(delivery_id))
     return render(
         request,
         "payload.html",
-        {"title": "Read payload", "d": row, "body": None, "nav": "messages"},
+        {"title": "Read payload", "d": stored, "body": None, "nav": "messages"},
         session=session,
-    )
-
-
-def _read_and_audit(conn: Connection, session: Session, row: Any, reason: str) -> None:
-    append_audit(
-        conn,
-        actor=session.identity.actor,
-        action="payload.read",
-        subject=f"delivery:{row.id}",
-        reason=reason,
-        details={
-            "message_id": row.message_id,
-            "channel": row.channel,
-            "payload_sha256": row.payload_sha256,
-            "via": "console",
-        },
     )
 
 
@@ -141,34 +178,21 @@ async def payload_read(
 ) -> HTMLResponse:
     """Show the stored payload after recording who read it and why."""
     check_csrf(session, csrf)
-    if session.identity.role not in PAYLOAD_ROLES:
-        raise Forbidden
-    row = await _visible_delivery(request, session, str(delivery_id))
-    if len(reason.strip()) < 5:
-        return render(
-            request,
-            "payload.html",
-            {
-                "title": "Read payload",
-                "d": row,
-                "body": None,
-                "error": "Give the reason for reading this payload (at least 5 characters).",
-                "nav": "messages",
-            },
-            session=session,
-            status_code=422,
-        )
-    context = context_of(request)
-    await context.store.write(lambda conn: _read_and_audit(conn, session, row, reason.strip()))
-    body = None
-    if row.payload_ciphertext is not None and row.payload_key_id is not None:
-        body = context.keyring.decrypt(
-            row.payload_key_id, row.payload_ciphertext, aad=payload_aad(row.id)
-        ).decode("utf-8", errors="replace")
+    reads = context_of(request).services.messages
+    key = str(delivery_id)
+    try:
+        shown = await reads.read_payload(session.identity, key, reason, via="console")
+    except GatewayError as exc:
+        if exc.kind is not ErrorKind.UNPROCESSABLE:
+            raise
+        stored = await reads.payload(session.identity, key)
+        values = {"title": "Read payload", "d": stored, "body": None, "nav": "messages"}
+        values["error"] = f"{exc.message.capitalize()}."
+        return render(request, "payload.html", values, session=session, status_code=422)
     return render(
         request,
         "payload.html",
-        {"title": "Payload", "d": row, "body": body, "nav": "messages"},
+        {"title": "Payload", "d": shown, "body": shown.body, "nav": "messages"},
         session=session,
     )
 

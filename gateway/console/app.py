@@ -12,9 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gateway.console import actions, auth, pages
-from gateway.console.session import session_key
+from gateway.console.session import SESSION_KEY_PURPOSE
 from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
 from gateway.context import GatewayContext
+from gateway.errors import ErrorKind, GatewayError
+from gateway.security.keys import derived_key
 from gateway.telemetry.setup import FRAMEWORK_TELEMETRY
 
 PREFIX = "/console"
@@ -37,7 +39,7 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
     )
     console.state.context = context
     console.state.prefix = prefix
-    console.state.session_key = session_key(context.keyring)
+    console.state.session_key = derived_key(context.keyring, SESSION_KEY_PURPOSE)
     console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (auth.router, pages.router, actions.router):
         console.include_router(router)
@@ -56,6 +58,15 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
     @console.exception_handler(NotFound)
     async def _not_found(request: Request, _: NotFound) -> HTMLResponse:
         return render(request, "error.html", {"title": "Not found", "status": 404}, status_code=404)
+
+    @console.exception_handler(GatewayError)
+    async def _refused(request: Request, exc: GatewayError) -> HTMLResponse:
+        # Pages: another country's message is simply not there; a role refusal is a 403.
+        if exc.kind is ErrorKind.NOT_FOUND:
+            return await _not_found(request, NotFound())
+        if exc.kind is ErrorKind.FORBIDDEN:
+            return await _forbidden(request, Forbidden())
+        return render(request, "error.html", {"title": "Not done", "status": 400}, status_code=400)
 
     @console.exception_handler(Forbidden)
     async def _forbidden(request: Request, _: Forbidden) -> HTMLResponse:

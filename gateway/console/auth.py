@@ -15,21 +15,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.console.session import (
-    CONSOLE_ROLES,
     COOKIE,
     LOGIN_COOKIE,
     SESSION_SECONDS,
     Session,
     csrf_matches,
-    end_session,
     new_login_cookie,
     new_session_cookie,
-    start_session,
     verify,
 )
 from gateway.console.web import check_csrf, context_of, current_session, render
+from gateway.security.console_sessions import end_session, start_session
 from gateway.security.ratelimit import RateLimiter, retry_after_header
 from gateway.security.tokens import TOKEN_PREFIX, identity_for_token
+from gateway.services.permissions import Action, may
 
 # How much of a posted token keys its throttle: the public prefix and a few characters more,
 # enough to tell tokens apart, never enough to matter if the table were read.
@@ -120,14 +119,19 @@ async def login(
         return _login_page(request, _safe_next(prefix, next), "The form expired; try again.", 400)
     context = context_of(request)
     identity = await context.store.read(lambda conn: identity_for_token(conn, token.strip()))
-    if identity is None or identity.role not in CONSOLE_ROLES:
+    if identity is None or not may(identity, Action.SIGN_IN):
         # One message for unknown, revoked and non-console tokens alike.
         return _login_page(
             request, _safe_next(prefix, next), "This token cannot sign in to the console.", 401
         )
-    session_id = await context.store.write(lambda conn: start_session(conn, identity.token_id))
+    session_id = await context.store.write(
+        lambda conn: start_session(conn, identity.token_id, lifetime_s=SESSION_SECONDS)
+    )
     response = Response(status_code=303)
-    response.headers["Location"] = _safe_next(prefix, next)
+    landing = _safe_next(prefix, next)
+    if landing == prefix + "/" and not may(identity, Action.READ_CHANNELS):
+        landing = prefix + "/messages"  # the channel overview is not this role's to see
+    response.headers["Location"] = landing
     _cookie(
         response,
         request,

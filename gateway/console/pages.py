@@ -3,41 +3,42 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from gateway.api.messages import visible_countries
-from gateway.console.overview import COLUMNS, channel_overview
 from gateway.console.session import Session
-from gateway.console.web import NotFound, context_of, current_session, render
-from gateway.store.queries import BadCursor, MessageFilter, list_messages
+from gateway.console.web import context_of, current_session, render
+from gateway.delivery.transitions import CANCELLABLE, REVIEWABLE
+from gateway.errors import ErrorKind, GatewayError
+from gateway.security.identity import Identity
+from gateway.services.permissions import Action, may, visible_countries
 from gateway.store.states import DeliveryState
-from gateway.telemetry.timeline import message_trace
 
 router = APIRouter()
 
 PAGE_SIZE = 25
-# What each role may do to a delivery in a given state (the services check again).
-OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
-    "failed": ("redrive", "cancel"),
-    "retry_wait": ("retry", "cancel"),
-    "unknown": ("retry", "cancel"),
-    "queued": ("cancel",),
-    "held": ("cancel",),
-}
-APPROVER_ACTIONS: dict[str, tuple[str, ...]] = {"held": ("release", "reject")}
+MARRI_COUNTRIES = ("AL", "BA", "ME", "MK", "RS", "XK")
+COLUMNS = ("queued", "retry_wait", "sending", "unknown", "failed", "blocked", "held", "delivered")
+S = DeliveryState
+# The console's delivery buttons in page order: the action each performs and the states it
+# is offered in (the services check both again when the form is sent).
+BUTTONS: tuple[tuple[str, Action, frozenset[DeliveryState]], ...] = (
+    ("redrive", Action.RETRY, frozenset({S.FAILED})),
+    ("retry", Action.RETRY, frozenset({S.RETRY_WAIT, S.UNKNOWN})),
+    ("cancel", Action.CANCEL, CANCELLABLE),
+    ("release", Action.RELEASE, REVIEWABLE),
+    ("reject", Action.REJECT, REVIEWABLE),
+)
 
 
-def actions_for(role: str, state: str) -> tuple[str, ...]:
-    found: tuple[str, ...] = ()
-    if role in ("operator", "admin"):
-        found += OPERATOR_ACTIONS.get(state, ())
-    if role in ("approver", "admin"):
-        found += APPROVER_ACTIONS.get(state, ())
-    return found
+def actions_for(identity: Identity, state: str) -> tuple[str, ...]:
+    """The buttons a delivery in ``state`` shows to this caller."""
+    return tuple(
+        name for name, action, states in BUTTONS if state in states and may(identity, action)
+    )
 
 
 def _day(text: str | None, *, end: bool = False) -> datetime | None:
@@ -55,11 +56,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
 async def overview(
     request: Request, session: Annotated[Session, Depends(current_session)]
 ) -> HTMLResponse:
-    context = context_of(request)
-    visible = visible_countries(session.identity)
-    rows = await context.store.read(
-        lambda conn: channel_overview(conn, context.registry.names(), visible)
-    )
+    rows = await context_of(request).services.channels.overview(session.identity)
     return render(
         request,
         "overview.html",
@@ -68,7 +65,8 @@ async def overview(
             "rows": rows,
             "columns": COLUMNS,
             "nav": "overview",
-            "can_redrive": session.identity.role in ("operator", "admin"),
+            "can_redrive": may(session.identity, Action.REDRIVE),
+            "can_switch": may(session.identity, Action.PAUSE),
         },
         session=session,
     )
@@ -88,19 +86,20 @@ async def message_list(
     context = context_of(request)
     states = [s.value for s in DeliveryState]
     channels = sorted(context.registry.names())
-    flt = MessageFilter(
-        state=state if state in states else None,
-        channel=channel if channel in channels else None,
-        sender_country=sender_country.upper() or None,
-        since=_day(since),
-        until=_day(until, end=True),
-        visible_countries=visible_countries(session.identity),
-    )
     try:
-        items, next_cursor = await context.store.read(
-            lambda conn: list_messages(conn, flt, limit=PAGE_SIZE, cursor=cursor or None)
+        items, next_cursor = await context.services.messages.page(
+            session.identity,
+            state=state if state in states else None,
+            channel=channel if channel in channels else None,
+            sender_country=sender_country.upper() or None,
+            since=_day(since),
+            until=_day(until, end=True),
+            limit=PAGE_SIZE,
+            cursor=cursor or None,
         )
-    except BadCursor:
+    except GatewayError as exc:
+        if exc.kind is not ErrorKind.INVALID:  # a stale cursor shows an empty page
+            raise
         items, next_cursor = [], None
     filters = {
         "state": state,
@@ -109,7 +108,7 @@ async def message_list(
         "since": since,
         "until": until,
     }
-    countries = session.identity.scope_countries or ("AL", "BA", "ME", "MK", "RS", "XK")
+    countries = visible_countries(session.identity) or MARRI_COUNTRIES
     return render(
         request,
         "messages.html",
@@ -129,24 +128,16 @@ async def message_list(
     )
 
 
-async def visible_trace(request: Request, session: Session, message_id: str) -> dict[str, Any]:
-    """The message's trace, or NotFound when it is absent or outside the operator's countries."""
-    context = context_of(request)
-    view = await context.store.read(lambda conn: message_trace(conn, message_id))
-    if view is None or not session.identity.can_see_country(view["sender"]["country"]):
-        raise NotFound
-    return view
-
-
 @router.get("/messages/{message_id}", response_class=HTMLResponse)
 async def message_page(
     request: Request,
     message_id: UUID,
     session: Annotated[Session, Depends(current_session)],
 ) -> HTMLResponse:
-    view = await visible_trace(request, session, str(message_id))
+    # Absent and another country's message both answer the 404 page.
+    view = await context_of(request).services.messages.trace(session.identity, str(message_id))
     for delivery in view["deliveries"]:
-        delivery["actions"] = actions_for(session.identity.role, delivery["state"])
+        delivery["actions"] = actions_for(session.identity, delivery["state"])
     return render(
         request,
         "message.html",
@@ -154,7 +145,7 @@ async def message_page(
             "title": f"Message {view['message_id']}",
             "nav": "messages",
             "m": view,
-            "can_read_payload": session.identity.role in ("operator", "admin"),
+            "can_read_payload": may(session.identity, Action.READ_PAYLOAD),
         },
         session=session,
     )

@@ -11,8 +11,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from gateway.console.session import COOKIE, Session, csrf_matches, identity_for_session, verify
+from gateway.console.session import COOKIE, Session, csrf_matches, verify
 from gateway.context import GatewayContext
+from gateway.security.console_sessions import identity_for_session
+from gateway.services.permissions import Action, may
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -62,6 +64,20 @@ templates.env.globals["short_label"] = lambda s: SHORT_LABELS.get(
     str(s), STATE_LABELS.get(str(s), str(s))
 )
 templates.env.globals["state_label"] = lambda s: STATE_LABELS.get(str(s), str(s))
+# What a refusal's code means, in the words the console shows after "Not done:".
+PROBLEM_TEXTS = {
+    "forbidden": "your role may not do this",
+    "regional_scope_required": "this acts on every country and needs a regional token",
+    "reason_required": "give a reason",
+    "same_person": "the token that sent a message cannot review it",
+    "invalid_state_transition": "not possible in the delivery's current state",
+    "state_changed": "the delivery changed meanwhile; reload and try again",
+    "unknown_channel": "no such channel",
+}
+templates.env.globals["can"] = lambda identity, action: may(identity, Action(action))
+templates.env.globals["problem_text"] = lambda code: PROBLEM_TEXTS.get(
+    str(code), str(code).replace("_", " ")
+)
 
 
 class LoginRequired(Exception):
@@ -93,7 +109,7 @@ async def current_session(request: Request) -> Session:
     identity = await context.store.read(
         lambda conn: identity_for_session(conn, session_id, token_id)
     )
-    if identity is None:
+    if identity is None or not may(identity, Action.SIGN_IN):
         raise LoginRequired
     return Session(identity=identity, csrf=csrf, session_id=session_id)
 

@@ -16,8 +16,9 @@ from sqlalchemy import Connection, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.api.deps import authenticate, get_context
-from gateway.api.errors import ApiError
+from gateway.api.errors import HeaderedRefusal
 from gateway.api.limits import RateLimiter, RequestTimeoutMiddleware, retry_after_header
+from gateway.errors import ErrorKind, GatewayError
 from gateway.retention import RetentionScheduler
 from gateway.security.identity import Identity
 from gateway.security.keys import KeyringRefresher
@@ -25,6 +26,7 @@ from gateway.security.last_use import LastUseRecorder
 from gateway.security.mtls import client_cert_pem, identity_for_certificate, validate_mapping
 from gateway.security.policy_table import RoutePolicy, policy_for_request
 from gateway.security.rule_audit import record_rule_packs
+from gateway.services.permissions import can_see_country, check
 from gateway.store.tables import deliveries, messages
 
 
@@ -55,19 +57,13 @@ def route_policy(request: Request) -> RoutePolicy:
     found = policy_for_request(method, path)
     if found is None:
         # Deny by default: an endpoint nobody wrote a row for is not reachable.
-        raise ApiError(403, "forbidden", "this endpoint is not open to any role")
+        raise GatewayError(
+            ErrorKind.FORBIDDEN, "forbidden", "this endpoint is not open to any role"
+        )
     return found[1]
 
 
-def sees_every_country(identity: Identity) -> bool:
-    return identity.role in ("admin", "auditor") or (
-        identity.role in ("operator", "approver") and not identity.scope_countries
-    )
-
-
-async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity) -> None:
-    if policy.scope == "regional" and not sees_every_country(identity):
-        raise ApiError(403, "forbidden", "this acts on every country: it needs a regional token")
+async def _check_tenancy(request: Request, policy: RoutePolicy, identity: Identity) -> None:
     if policy.scope not in ("message", "delivery"):
         return
     name = "message_id" if policy.scope == "message" else "delivery_id"
@@ -75,8 +71,8 @@ async def _check_scope(request: Request, policy: RoutePolicy, identity: Identity
     lookup = message_country if policy.scope == "message" else delivery_country
     context = get_context(request)
     country = await context.store.read(lambda conn: lookup(conn, ref))
-    if country is None or not identity.can_see_country(country):
-        raise ApiError(404, "not_found", f"no such {policy.scope}")
+    if country is None or not can_see_country(identity, country):
+        raise GatewayError(ErrorKind.NOT_FOUND, "not_found", f"no such {policy.scope}")
 
 
 async def _certificate_identity(request: Request) -> Identity | None:
@@ -88,7 +84,11 @@ async def _certificate_identity(request: Request) -> Identity | None:
     mapping = context.settings.client_cert_identities
     identity = await context.store.read(lambda conn: identity_for_certificate(conn, pem, mapping))
     if identity is None:
-        raise ApiError(401, "unauthenticated", "the client certificate is not mapped to a caller")
+        raise GatewayError(
+            ErrorKind.UNAUTHENTICATED,
+            "unauthenticated",
+            "the client certificate is not mapped to a caller",
+        )
     request.state.identity = identity
     return identity
 
@@ -101,19 +101,19 @@ async def authorize(request: Request) -> Identity | None:
     if policy.public:
         return None
     identity = await _certificate_identity(request) or await authenticate(request)
-    if identity.role not in policy.roles:
-        raise ApiError(403, "forbidden", "this token's role may not do this")
+    assert policy.action is not None  # every row but the public ones names its action
+    check(identity, policy.action)  # the role, and a regional action's need for a regional token
     state = request.app.state
     wait_s = state.rate_limiter.acquire(identity.token_id)
     if wait_s > 0:
-        raise ApiError(
-            429,
+        raise HeaderedRefusal(
+            ErrorKind.RATE_LIMITED,
             "rate_limited",
             "too many requests for this token; retry later",
             headers={"Retry-After": retry_after_header(wait_s)},
         )
     state.last_use.note(identity.token_id)
-    await _check_scope(request, policy, identity)
+    await _check_tenancy(request, policy, identity)
     request.state.identity = identity
     return identity
 

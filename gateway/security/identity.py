@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Role = Literal["sender", "operator", "approver", "auditor", "admin"]
-ROLES: tuple[Role, ...] = ("sender", "operator", "approver", "auditor", "admin")
+from gateway.services.permissions import Role, can_see_country
+
+__all__ = ["Identity", "Role"]
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,8 @@ class Identity:
     @property
     def actor(self) -> str:
         """How the audit log names this caller (no personal data: role and token id)."""
-        return f"{self.role}:{self.token_id}"
+        return f"{self.role.value}:{self.token_id}"
 
     def can_see_country(self, country: str) -> bool:
-        """Tenancy: whose messages this identity may read."""
-        if self.role in ("admin", "auditor"):
-            return True
-        if self.role == "sender":
-            return country == self.country
-        return not self.scope_countries or country in self.scope_countries
+        """Tenancy: whose messages this identity may read (the permission table's reach)."""
+        return can_see_country(self, country)

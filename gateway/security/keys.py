@@ -15,6 +15,8 @@ rewritten by the command line: ``keys rotate`` prints the new keyring to deploy,
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -99,6 +101,13 @@ log = logging.getLogger("gateway.security.keys")
 
 # How often a running process looks at the key file; ``keys rotate`` waits twice this long.
 REFRESH_INTERVAL_S = 5.0
+
+
+def derived_key(keyring: Keyring, purpose: bytes) -> bytes:
+    """A key for another purpose (signing console cookies) derived from the active storage
+    key, so that every replica sharing the keyring derives the same one."""
+    material = keyring.keys[keyring.active_id]
+    return hmac.new(material, purpose, hashlib.sha256).digest()
 
 
 class KeyringRefresher:

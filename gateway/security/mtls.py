@@ -27,8 +27,9 @@ from sqlalchemy import Connection
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from gateway.security.identity import ROLES, Identity
+from gateway.security.identity import Identity
 from gateway.security.tokens import identity_for_token_id
+from gateway.services.permissions import ROLES, Role, bound_to_one_country
 
 
 class CertMappingError(ValueError):
@@ -61,9 +62,9 @@ def validate_mapping(mapping: Mapping[str, Mapping[str, str]]) -> None:
         role = spec.get("role")
         if role not in ROLES:
             raise CertMappingError(f"client_cert_identities[{key!r}]: unknown role")
-        if role == "sender" and not (spec.get("country") and spec.get("agency")):
+        if bound_to_one_country(role) and not (spec.get("country") and spec.get("agency")):
             raise CertMappingError(
-                f"client_cert_identities[{key!r}]: a sender needs country and agency"
+                f"client_cert_identities[{key!r}]: a {role} needs country and agency"
             )
 
 
@@ -75,7 +76,7 @@ def _identity_from_spec(key: str, spec: Mapping[str, str]) -> Identity:
     return Identity(
         # A stable, short id for rate limits and the audit log's actor.
         token_id="cert:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:31],
-        role=role,
+        role=Role(role),
         label=f"client certificate {key}",
         country=(spec.get("country") or "").upper() or None,
         agency=spec.get("agency") or None,

@@ -1,4 +1,7 @@
-"""Who may call which endpoint: ONE table of endpoint, role and scope.
+"""Which action each endpoint performs, and where its data lies: the route table.
+
+The roles come from the permission table (``gateway.services.permissions``), so the API and
+the console, which asks the same table, cannot disagree about who may do what.
 
 Every route the application serves must appear here; ``gateway.security.enforce.authorize``
 looks the matched route up on every request and refuses what the table does not allow, and a
@@ -23,30 +26,36 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.security.identity import Role
+from gateway.services.permissions import PERMISSIONS, Action, Role
 
 Scope = Literal["public", "global", "regional", "filtered", "message", "delivery"]
 
 
 @dataclass(frozen=True)
 class RoutePolicy:
-    roles: frozenset[Role]
+    """A route's row: the action it performs (None: public) and where its data lies."""
+
+    action: Action | None
     scope: Scope
 
     @property
     def public(self) -> bool:
         return self.scope == "public"
 
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Who may call the route: the permission table's row for its action, never a copy."""
+        return PERMISSIONS[self.action].roles if self.action is not None else frozenset()
 
-def _rule(scope: Scope, *roles: Role) -> RoutePolicy:
-    return RoutePolicy(frozenset(roles), scope)
+
+def _rule(scope: Scope, action: Action) -> RoutePolicy:
+    # "regional" restates the permission table's every_country; a row that disagrees is a bug.
+    if (scope == "regional") != PERMISSIONS[action].every_country:
+        raise ValueError(f"{action}: route scope {scope!r} disagrees with the permission table")
+    return RoutePolicy(action, scope)
 
 
-PUBLIC = _rule("public")
-READERS: tuple[Role, ...] = ("sender", "operator", "approver", "auditor", "admin")
-STAFF: tuple[Role, ...] = ("operator", "approver", "auditor", "admin")
-OPERATORS: tuple[Role, ...] = ("operator", "admin")
-AUDITORS: tuple[Role, ...] = ("auditor", "admin")
+PUBLIC = RoutePolicy(None, "public")
 
 # (method, path template) → policy, grouped by path; one line per endpoint.
 ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
@@ -55,23 +64,22 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     # Counts per channel and state only; scraped by Prometheus without a token.
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/v1/schema"): PUBLIC,
-    ("GET", "/v1/audit"): _rule("global", *AUDITORS),
-    ("GET", "/v1/audit/verify"): _rule("global", *AUDITORS),
-    ("GET", "/v1/channels"): _rule("global", *STAFF),
-    ("POST", "/v1/channels/{channel}/pause"): _rule("regional", *OPERATORS),
-    ("POST", "/v1/channels/{channel}/resume"): _rule("regional", *OPERATORS),
+    ("GET", "/v1/audit"): _rule("global", Action.READ_AUDIT),
+    ("GET", "/v1/audit/verify"): _rule("global", Action.READ_AUDIT),
+    ("GET", "/v1/channels"): _rule("filtered", Action.READ_CHANNELS),
+    ("POST", "/v1/channels/{channel}/pause"): _rule("regional", Action.PAUSE),
+    ("POST", "/v1/channels/{channel}/resume"): _rule("regional", Action.RESUME),
     # Re-drives only the dead letters of the caller's own countries.
-    ("POST", "/v1/channels/{channel}/redrive"): _rule("filtered", *OPERATORS),
-    ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", *OPERATORS),
-    ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", *OPERATORS),
-    # Separation of duties: only approvers release or reject what policy held for review.
-    ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", "approver"),
-    ("POST", "/v1/deliveries/{delivery_id}/reject"): _rule("delivery", "approver"),
-    ("GET", "/v1/messages"): _rule("filtered", *READERS),
-    ("POST", "/v1/messages"): _rule("global", "sender"),
-    ("POST", "/v1/messages/check"): _rule("global", *READERS),
-    ("GET", "/v1/messages/{message_id}"): _rule("message", *READERS),
-    ("GET", "/v1/messages/{message_id}/trace"): _rule("message", *READERS),
+    ("POST", "/v1/channels/{channel}/redrive"): _rule("filtered", Action.REDRIVE),
+    ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", Action.RETRY),
+    ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", Action.CANCEL),
+    ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", Action.RELEASE),
+    ("POST", "/v1/deliveries/{delivery_id}/reject"): _rule("delivery", Action.REJECT),
+    ("GET", "/v1/messages"): _rule("filtered", Action.READ_MESSAGES),
+    ("POST", "/v1/messages"): _rule("global", Action.SUBMIT),
+    ("POST", "/v1/messages/check"): _rule("global", Action.CHECK),
+    ("GET", "/v1/messages/{message_id}"): _rule("message", Action.READ_MESSAGES),
+    ("GET", "/v1/messages/{message_id}/trace"): _rule("message", Action.READ_MESSAGES),
 }
 
 # Routes Starlette serves itself (API documentation); no data behind them.

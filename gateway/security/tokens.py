@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from gateway.security.identity import ROLES, Identity, Role
+from gateway.security.identity import Identity
+from gateway.services.permissions import ROLES, Role, bound_to_one_country
 from gateway.store.tables import api_tokens, utcnow
 
 # A public prefix that makes leaked tokens easy to spot, not a secret.
@@ -47,8 +48,8 @@ def issue_token(
     """Create a token; the clear text is returned once and never stored."""
     if role not in ROLES:
         raise TokenError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
-    if role == "sender" and (not country or not agency):
-        raise TokenError("a sender token needs --country and --agency")
+    if bound_to_one_country(role) and (not country or not agency):
+        raise TokenError(f"a {role} token needs --country and --agency")
     country = country.upper() if country else None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = str(uuid.uuid4())
@@ -65,10 +66,9 @@ def issue_token(
             expires_at=expires_at,
         )
     )
-    role_typed: Role = role
     identity = Identity(
         token_id=token_id,
-        role=role_typed,
+        role=Role(role),
         label=label,
         country=country,
         agency=agency,
@@ -92,7 +92,7 @@ def _live_identity(row: Any) -> Identity | None:
         return None
     return Identity(
         token_id=row.id,
-        role=row.role,
+        role=Role(row.role),
         label=row.label,
         country=row.country,
         agency=row.agency,

@@ -44,15 +44,33 @@ async def test_sign_in_refusals(world: World) -> None:
         "/console/login", data={"token": world.tokens.operator, "csrf": "forged"}
     )
     assert no_csrf.status_code == 400
-    for token in ("mgw_not-a-token", world.tokens.sender("ME")):
-        form = await world.client.get("/console/login")
-        refused = await world.client.post(
-            "/console/login", data={"token": token, "csrf": csrf_of(form.text)}
-        )
-        assert refused.status_code == 401
-        assert "cannot sign in" in refused.text
+    form = await world.client.get("/console/login")
+    refused = await world.client.post(
+        "/console/login", data={"token": "mgw_not-a-token", "csrf": csrf_of(form.text)}
+    )
+    assert refused.status_code == 401
+    assert "cannot sign in" in refused.text
     away = await sign_in(world.client, world.tokens.operator, "//evil.example/console/")
     assert away.headers["location"] == "/console/"
+
+
+async def test_a_sender_signs_in_to_read_its_own_countrys_messages_only(world: World) -> None:
+    montenegrin = message_from("me-early-warning-alert.json")
+    serbian = message_from("rs-cyrillic-case-europol-selec.json")
+    await world.submit(montenegrin)
+    await world.submit(serbian)
+    answer = await sign_in(world.client, world.tokens.sender("ME"))
+    # the channel overview is staff's: a sender lands on its messages instead
+    assert answer.headers["location"] == "/console/messages"
+    listing = await world.client.get("/console/messages")
+    assert montenegrin["message_id"] in listing.text
+    assert serbian["message_id"] not in listing.text
+    assert 'href="/console/"' not in listing.text  # no link to the overview
+    assert (await world.client.get("/console/")).status_code == 403
+    page = await world.client.get(f"/console/messages/{montenegrin['message_id']}")
+    assert page.status_code == 200
+    assert "/console/deliveries/" not in page.text  # no action buttons, no payload link
+    assert (await world.client.get(f"/console/messages/{serbian['message_id']}")).status_code == 404
 
 
 async def test_revoked_token_ends_the_session(world: World) -> None:
@@ -161,7 +179,7 @@ async def test_actions_need_csrf_and_are_audited(world: World) -> None:
     cancel = await world.client.post(
         f"/console/deliveries/{held['id']}/cancel", data={"csrf": csrf_of(page.text)}
     )
-    assert "problem=not_your_role" in cancel.headers["location"]
+    assert "problem=forbidden" in cancel.headers["location"]
 
     # reasons are shown escaped
     other = next(d for d in answer["deliveries"] if d["state"] == "held" and d["id"] != held["id"])

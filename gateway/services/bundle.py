@@ -1,0 +1,33 @@
+"""The services of one process, built once with its context and shared by API and console."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from gateway.config import Settings
+from gateway.services.audit_log import AuditReads
+from gateway.services.channels import ChannelActions
+from gateway.services.deliveries import DeliveryActions
+from gateway.services.messages import MessageReads
+from gateway.store.crypto import Keyring
+from gateway.store.engine import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    deliveries: DeliveryActions
+    channels: ChannelActions
+    messages: MessageReads
+    audit: AuditReads
+
+
+def build_services(
+    store: Store, settings: Settings, keyring: Keyring, adapters: Collection[str]
+) -> Services:
+    return Services(
+        deliveries=DeliveryActions(store, settings),
+        channels=ChannelActions(store, settings, adapters),
+        messages=MessageReads(store, keyring),
+        audit=AuditReads(store),
+    )

@@ -1,0 +1,162 @@
+"""The one permission table: which roles may do what, and how far across countries they reach.
+
+Role names are written here and nowhere else. The API's route table
+(``gateway.security.policy_table``) takes each route's roles from ``PERMISSIONS``, the services
+check the same rows before they act, and the console asks them which pages and buttons to
+offer, so the three cannot disagree.
+
+Separation of duties: only approvers release or reject what the legal-basis rules held for
+review; admins run the gateway but do not approve transfers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING
+
+from gateway.errors import ErrorKind, GatewayError
+
+if TYPE_CHECKING:
+    from gateway.security.identity import Identity
+
+
+class Role(StrEnum):
+    """What a token (or a mapped client certificate) stands for."""
+
+    SENDER = "sender"
+    OPERATOR = "operator"
+    APPROVER = "approver"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLES: tuple[Role, ...] = tuple(Role)
+
+
+class Reach(Enum):
+    """Whose messages a role's callers see."""
+
+    OWN_COUNTRY = "own_country"  # the one country the token was issued for
+    SCOPE = "scope"  # the token's countries; a token without any is regional (every country)
+    EVERY_COUNTRY = "every_country"
+
+
+REACH: dict[Role, Reach] = {
+    Role.SENDER: Reach.OWN_COUNTRY,
+    Role.OPERATOR: Reach.SCOPE,
+    Role.APPROVER: Reach.SCOPE,
+    Role.AUDITOR: Reach.EVERY_COUNTRY,
+    Role.ADMIN: Reach.EVERY_COUNTRY,
+}
+
+
+class Action(StrEnum):
+    """Everything some roles may do and others may not. A state change's value is also the
+    ``action`` of its audit entry."""
+
+    SUBMIT = "message.submit"
+    CHECK = "message.check"
+    READ_MESSAGES = "message.read"  # the list, one message's status and its trace
+    READ_CHANNELS = "channel.read"
+    READ_AUDIT = "audit.read"
+    READ_PAYLOAD = "payload.read"  # a rendered payload in clear (audited, console only)
+    SIGN_IN = "console.sign_in"
+    RETRY = "delivery.retry"
+    CANCEL = "delivery.cancel"
+    RELEASE = "delivery.release"
+    REJECT = "delivery.reject"
+    REDRIVE = "channel.redrive"
+    PAUSE = "channel.pause"
+    RESUME = "channel.resume"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Who may do an action. ``every_country``: it acts on all countries at once (pausing a
+    channel), so a caller limited to some countries may not, whatever its role."""
+
+    roles: frozenset[Role]
+    every_country: bool = False
+
+
+def _may(*roles: Role, every_country: bool = False) -> Permission:
+    return Permission(frozenset(roles), every_country=every_country)
+
+
+_READERS = (Role.SENDER, Role.OPERATOR, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
+_STAFF = (Role.OPERATOR, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
+_OPERATORS = (Role.OPERATOR, Role.ADMIN)
+
+PERMISSIONS: dict[Action, Permission] = {
+    Action.SUBMIT: _may(Role.SENDER),
+    Action.CHECK: _may(*_READERS),
+    Action.READ_MESSAGES: _may(*_READERS),
+    Action.READ_CHANNELS: _may(*_STAFF),
+    Action.READ_AUDIT: _may(Role.AUDITOR, Role.ADMIN),
+    Action.READ_PAYLOAD: _may(*_OPERATORS),
+    # The console shows messages: whoever may read them may sign in to read them there.
+    Action.SIGN_IN: _may(*_READERS),
+    Action.RETRY: _may(*_OPERATORS),
+    Action.CANCEL: _may(*_OPERATORS),
+    Action.RELEASE: _may(Role.APPROVER),
+    Action.REJECT: _may(Role.APPROVER),
+    Action.REDRIVE: _may(*_OPERATORS),  # reaches only the dead letters of the caller's countries
+    Action.PAUSE: _may(*_OPERATORS, every_country=True),
+    Action.RESUME: _may(*_OPERATORS, every_country=True),
+}
+
+
+def role_may(role: str, action: Action) -> bool:
+    """The role check alone (what a route admits before it knows the caller's countries)."""
+    return role in PERMISSIONS[action].roles
+
+
+def refusal(identity: Identity, action: Action) -> GatewayError | None:
+    """Why ``identity`` may not do ``action``, or None when it may."""
+    permission = PERMISSIONS[action]
+    if identity.role not in permission.roles:
+        return GatewayError(ErrorKind.FORBIDDEN, "forbidden", "this token's role may not do this")
+    if permission.every_country and not sees_every_country(identity):
+        return GatewayError(
+            ErrorKind.FORBIDDEN,
+            "regional_scope_required",
+            "this acts on every country at once; it needs a regional token",
+        )
+    return None
+
+
+def may(identity: Identity, action: Action) -> bool:
+    return refusal(identity, action) is None
+
+
+def check(identity: Identity, action: Action) -> None:
+    """Raise the refusal, if any: every service calls this before it reads or changes data."""
+    refused = refusal(identity, action)
+    if refused is not None:
+        raise refused
+
+
+def bound_to_one_country(role: str) -> bool:
+    """Tokens of this role are issued for one country and agency, and act as them."""
+    return REACH[Role(role)] is Reach.OWN_COUNTRY
+
+
+def visible_countries(identity: Identity) -> tuple[str, ...] | None:
+    """The sender countries whose messages the caller sees; None means every country."""
+    reach = REACH[Role(identity.role)]
+    if reach is Reach.EVERY_COUNTRY:
+        return None
+    if reach is Reach.OWN_COUNTRY:
+        return (identity.country,) if identity.country else ()
+    return identity.scope_countries or None
+
+
+def sees_every_country(identity: Identity) -> bool:
+    return visible_countries(identity) is None
+
+
+def can_see_country(identity: Identity, country: str) -> bool:
+    """Tenancy: another country's message is, for this caller, a message that does not exist."""
+    visible = visible_countries(identity)
+    return visible is None or country in visible
