@@ -12,6 +12,7 @@ schedule.py          next state and next_attempt_at from the stored attempt coun
 breaker.py           per-channel circuit breaker and pause switch kept in ``channel_states``
 record.py            attempt rows, next states and breakers of a batch in one lease-guarded
                      transaction
-actions.py           operator and approver actions, audited in the same transaction
+transitions.py       the moves operators and approvers make, and the channel overview (who
+                     may, and the audit entry, are ``gateway.services``')
 runner.py            running workers inside ``serve`` (lifespan) or alone (``worker`` command)
 """

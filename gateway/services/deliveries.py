@@ -35,7 +35,8 @@ from gateway.store.tables import utcnow
 
 DEFAULT_DEADLINE_S = 24 * 3600.0
 
-# (transaction, the delivery, who acts, why, now) -> where the delivery goes
+# (transaction, the delivery, who acts, why, now) -> where the delivery goes. A planner may
+# read more in the transaction (a release could decide the delivery again) or refuse.
 Planner = Callable[[Connection, DeliveryRef, Identity, str | None, datetime], Move]
 
 
@@ -89,20 +90,17 @@ class DeliveryActions:
     def _retry_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
     ) -> Move:
-        del conn, who, why  # a retry depends on the delivery alone
         values = fresh_round(now, deadline_s(self._settings, ref.channel))
         return Move(RETRYABLE, DeliveryState.QUEUED, values)
 
     def _cancel_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
     ) -> Move:
-        del conn, ref, who, why, now
         return Move(CANCELLABLE, DeliveryState.CANCELLED, {"next_attempt_at": None})
 
     def _release_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
     ) -> Move:
-        del conn
         _four_eyes(ref, who)
         values = {"review_actor": who.actor, "review_reason": why}
         values |= fresh_round(now, deadline_s(self._settings, ref.channel))
@@ -111,7 +109,6 @@ class DeliveryActions:
     def _reject_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
     ) -> Move:
-        del conn, now
         _four_eyes(ref, who)
         values = {"review_actor": who.actor, "review_reason": why, "next_attempt_at": None}
         return Move(REVIEWABLE, DeliveryState.CANCELLED, values)

@@ -179,3 +179,32 @@ async def test_scoped_operator_cannot_open_another_countrys_message(world: World
         await page.goto(f"{base}/console/messages/{serbian['message_id']}")
         await expect(page.get_by_test_id("message-status")).to_be_visible()
         assert re.search(r"[0-9a-f]{32}", await page.get_by_test_id("trace-id").inner_text())
+
+
+async def test_only_an_approver_is_offered_release_and_releases(world: World) -> None:
+    body = message_from("me-early-warning-alert.json")
+    answer = await world.submit(body)
+    held = next(d for d in answer["deliveries"] if d["state"] == "held")
+    channel = held["channel"]
+    async with running(world) as base, chromium() as browser:
+        page = await browser.new_page(viewport=LAPTOP)
+        await sign_in(page, base, world.tokens.admin)
+        await page.goto(f"{base}/console/messages/{body['message_id']}")
+        await expect(page.get_by_test_id(f"state-{channel}").first).to_have_text("Held for review")
+        # admins run the gateway; releasing a transfer is the approvers' decision alone
+        await expect(page.get_by_role("button", name=f"Release {channel}")).to_have_count(0)
+        await expect(page.get_by_role("button", name=f"Cancel {channel}").first).to_be_visible()
+
+        await page.context.clear_cookies()
+        await sign_in(page, base, world.tokens.approver)
+        await page.goto(f"{base}/console/messages/{body['message_id']}")
+        await expect(page.get_by_role("button", name=f"Cancel {channel}")).to_have_count(0)
+        form = page.locator(f"form[action$='/deliveries/{held['id']}/release']")
+        await form.get_by_label(f"Reason to release the {channel} delivery").fill(
+            "legal basis confirmed"
+        )
+        await form.get_by_role("button", name=f"Release {channel}").click()
+        await expect(page.get_by_role("status")).to_contain_text("Done: release")
+    view = await world.trace(body["message_id"])
+    (entry,) = [a for a in view["actions"] if a["action"] == "delivery.release"]
+    assert entry["actor"].startswith("approver:")
