@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import ErrorKind, GatewayError
-from gateway.intake import IntakeRefused
 from gateway.schema import Violation
 
 log = logging.getLogger("gateway.api")
@@ -78,10 +77,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _refusal(_: Request, exc: GatewayError) -> JSONResponse:
         headers = exc.headers if isinstance(exc, HeaderedRefusal) else None
         return error_response(STATUS[exc.kind], exc.code, exc.message, exc.violations, headers)
-
-    @app.exception_handler(IntakeRefused)
-    async def _refused(_: Request, exc: IntakeRefused) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.violations)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

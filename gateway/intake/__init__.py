@@ -15,7 +15,6 @@ from gateway.intake.plan import (
 )
 from gateway.intake.service import (
     IntakeAnswer,
-    IntakeRefused,
     IntakeService,
     content_hash,
     not_renderable,
@@ -26,7 +25,6 @@ __all__ = [
     "AdapterLookup",
     "Decider",
     "IntakeAnswer",
-    "IntakeRefused",
     "IntakeService",
     "PlannedDelivery",
     "check_destinations",

@@ -42,19 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway.intake")
 
-# The HTTP status the API answers each kind of intake refusal with.
-_STATUS = {ErrorKind.UNPROCESSABLE: 422, ErrorKind.FORBIDDEN: 403, ErrorKind.CONFLICT: 409}
-
-
-class IntakeRefused(GatewayError):
-    """A refusal at intake; ``status`` is the HTTP status its kind is answered with."""
-
-    def __init__(
-        self, kind: ErrorKind, code: str, message: str, violations: Iterable[Violation] = ()
-    ) -> None:
-        super().__init__(kind, code, message, violations)
-        self.status = _STATUS[kind]
-
 
 @dataclass(frozen=True)
 class IntakeAnswer:
@@ -70,9 +57,9 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def sender_country_mismatch() -> IntakeRefused:
+def sender_country_mismatch() -> GatewayError:
     """A sender token used for a message from another country."""
-    return IntakeRefused(
+    return GatewayError(
         ErrorKind.FORBIDDEN,
         "sender_country_mismatch",
         "sender.country is not the country this token was issued for",
@@ -80,9 +67,9 @@ def sender_country_mismatch() -> IntakeRefused:
     )
 
 
-def not_renderable(problems: Iterable[Violation]) -> IntakeRefused:
+def not_renderable(problems: Iterable[Violation]) -> GatewayError:
     """A destination whose profile cannot express the message."""
-    return IntakeRefused(
+    return GatewayError(
         ErrorKind.UNPROCESSABLE,
         "not_renderable",
         "a destination's profile cannot express the message",
@@ -113,7 +100,7 @@ class IntakeService:
         try:
             message = parse_message(raw, today=today, max_depth=self.settings.max_json_depth)
         except MessageInvalid as exc:
-            raise IntakeRefused(
+            raise GatewayError(
                 ErrorKind.UNPROCESSABLE,
                 "invalid_message",
                 "the message does not match the schema",
@@ -121,7 +108,7 @@ class IntakeService:
             ) from None
         problems = check_destinations(message, self.registry)
         if problems:
-            raise IntakeRefused(
+            raise GatewayError(
                 ErrorKind.UNPROCESSABLE,
                 "invalid_destination",
                 "a destination is not usable",
@@ -196,7 +183,7 @@ class IntakeService:
 
 def _replay(existing: StoredAnswer, digest: str) -> IntakeAnswer:
     if existing.content_sha256 != digest:
-        raise IntakeRefused(
+        raise GatewayError(
             ErrorKind.CONFLICT,
             "message_id_conflict",
             "this message_id was already used for a message with different content",
