@@ -44,6 +44,15 @@ class ChannelSettings(BaseModel):
     max_reply_bytes: int = 1_048_576
     retry: RetryPolicy = RetryPolicy()
     breaker: BreakerPolicy = BreakerPolicy()
+    # Answers from the channel (gateway/exchange/). A push channel proves who it is with this
+    # credential (``Authorization: Bearer``) or with a client certificate whose subject DN or
+    # ``san:DNS:<name>`` is listed; a sender's API token is never accepted there.
+    inbound_token: SecretStr | None = None
+    inbound_cert_names: tuple[str, ...] = ()
+    inbound_max_bytes: int = Field(default=1_048_576, ge=1024)
+    # A poll channel is asked at ``poll_url`` (default: ``url`` + the adapter's poll path).
+    poll_url: str | None = None
+    poll_interval_s: float = Field(default=30.0, gt=0)
 
 
 class Settings(BaseSettings):

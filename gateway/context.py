@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.registry import AdapterRegistry, load_registry
 from gateway.config import Settings
+from gateway.exchange.receive import InboundService
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
 from gateway.security.keys import open_keyring
@@ -23,6 +24,13 @@ class GatewayContext:
     registry: AdapterRegistry
     intake: IntakeService
     services: Services
+    # Answers from the channels; built from the fields above.
+    inbound: InboundService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbound = InboundService(
+            store=self.store, keyring=self.keyring, registry=self.registry, settings=self.settings
+        )
 
     def close(self) -> None:
         self.store.close()

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.base import Adapter
+from simulators._answers import AnswerPlan
 from simulators._base import ChannelSimulator, Fault, InboxEntry, SimReply
 from simulators._server import SimulatorServer
 
 __all__ = [
+    "AnswerPlan",
     "ChannelSimulator",
     "Fault",
     "InboxEntry",
@@ -44,6 +46,20 @@ class SimulatorSet(dict[str, str]):
 
     def simulator(self, channel: str) -> ChannelSimulator:
         return self.servers[channel].simulator
+
+    def answer_every_message(
+        self, gateway_url: str, credentials: dict[str, str], *, seconds: float = 1.0
+    ) -> None:
+        """Make each simulator reply to every message it accepts, after ``seconds``: push
+        channels POST to the gateway's inbound endpoint with their credential, poll channels
+        hold the reply for the gateway to fetch (as ``make run`` sets them up)."""
+        base = gateway_url.rstrip("/")
+        for channel, server in self.servers.items():
+            answers = server.simulator.answers
+            answers.configure_push(
+                f"{base}/v1/channels/{channel}/inbound", credentials.get(channel)
+            )
+            answers.auto_answer = AnswerPlan(seconds=seconds)
 
     def stop(self) -> None:
         for server in self.servers.values():

@@ -10,12 +10,18 @@ the next arriving request:
                                     {"kind": "latency", "seconds": 0.2},
                                     {"kind": "timeout", "seconds": 2},
                                     {"kind": "drop"}, {"kind": "malformed"},
-                                    {"kind": "soap_client_fault"}, {"kind": "soap_server_fault"}]}
+                                    {"kind": "soap_client_fault"}, {"kind": "soap_server_fault"},
+                                    {"kind": "answer", "seconds": 0.5, "mode": "push"}]}
     DELETE /_sim/faults     clear the queue
     GET /_sim/inbox         accepted deliveries (oldest first);  DELETE /_sim/inbox  empties it
-    GET /_sim/stats         counters: received, accepted, duplicates, rejected, faults
+    GET /_sim/stats         counters: received, accepted, duplicates, rejected, faults, answered
+    POST /_sim/answers      {"push_url": ..., "token": ..., "auto": {"seconds": 1}}: where
+                            replies are pushed, and whether every message gets one
+    GET /<poll path>?after=N  replies held for the gateway to fetch (poll channels)
 
 ``status`` answers with that code and never stores the request. ``timeout``, ``drop`` and
+``answer`` accepts the request and replies to it later (``simulators/_answers.py``).
+``timeout``, ``drop`` and
 ``malformed`` accept the request first (it arrived, as it would at a real destination whose
 answer is lost), so a resend with the same key is answered as a duplicate.
 
@@ -29,6 +35,7 @@ import asyncio
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,6 +45,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import Adapter
+from adapters.inbound import InboundMessage
+from simulators._answers import Answerer, AnswerPlan
 
 __all__ = [
     "FAULT_KINDS",
@@ -49,7 +58,16 @@ __all__ = [
 ]
 
 FAULT_KINDS = frozenset(
-    {"status", "latency", "timeout", "drop", "malformed", "soap_client_fault", "soap_server_fault"}
+    {
+        "status",
+        "latency",
+        "timeout",
+        "drop",
+        "malformed",
+        "soap_client_fault",
+        "soap_server_fault",
+        "answer",
+    }
 )
 
 
@@ -71,6 +89,9 @@ class Fault:
     status: int = 500
     retry_after: str | None = None
     seconds: float = 0.0
+    # ``answer``: push or hold (default: as the channel answers), and parts of the reply.
+    mode: str | None = None
+    answer: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Fault:
@@ -78,12 +99,23 @@ class Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         retry_after = raw.get("retry_after")
+        mode = raw.get("mode")
+        if mode not in (None, "push", "hold"):
+            raise ValueError("answer mode must be push or hold")
+        options = raw.get("answer") or {}
+        if not isinstance(options, dict):
+            raise ValueError("answer options must be an object")
         return cls(
             kind=kind,
             status=int(raw.get("status", 500)),
             retry_after=None if retry_after is None else str(retry_after),
             seconds=float(raw.get("seconds", 0.0)),
+            mode=mode,
+            answer={str(k): str(v) for k, v in options.items()},
         )
+
+    def plan(self) -> AnswerPlan:
+        return AnswerPlan(self.seconds, self.mode, self.answer)
 
 
 @dataclass
@@ -107,6 +139,10 @@ class ChannelSimulator:
     """Base simulator: REST with JSON receipts. Override the ``*_reply`` methods per channel."""
 
     success_status = 201
+    # Where our message id sits in the payloads this channel takes (echoed in its replies).
+    originator_field = "message_id"
+    answers_carry_persons = True
+    answer_content_type = "application/xml"
 
     def __init__(self, adapter: Adapter) -> None:
         self.adapter = adapter
@@ -121,7 +157,9 @@ class ChannelSimulator:
             "duplicates": 0,
             "rejected": 0,
             "faults": 0,
+            "answered": 0,
         }
+        self.answers = Answerer(self)
         self.app = self._build_app()
 
     # -- channel-specific answers ------------------------------------------------------------
@@ -152,6 +190,14 @@ class ChannelSimulator:
 
     def malformed_reply(self) -> SimReply:
         return SimReply(200, b'{"reference": ', "application/json")
+
+    def answer_payload(self, answer: InboundMessage) -> tuple[bytes, str]:
+        """A pushed reply in the channel's inbound format (push channels override this)."""
+        raise NotImplementedError(f"{self.channel} does not push replies")
+
+    def held_payload(self, answers: list[InboundMessage], cursor: str) -> tuple[bytes, str]:
+        """A page of held replies in the channel's poll format (poll channels override this)."""
+        raise NotImplementedError(f"{self.channel} is not polled")
 
     # -- in-process access ---------------------------------------------------------------
 
@@ -223,6 +269,13 @@ class ChannelSimulator:
         if isinstance(outcome, list):
             return _response(self.rejection_reply(outcome))
         entry, duplicate = outcome
+        plan = fault.plan() if fault is not None and fault.kind == "answer" else None
+        if plan is None and not duplicate:
+            plan = self.answers.auto_answer
+        if plan is not None and not duplicate:
+            with self._lock:
+                self.stats["answered"] += 1
+            self.answers.schedule(entry, plan)
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.seconds or 2.0)
         if fault is not None and fault.kind == "drop":
@@ -252,6 +305,28 @@ class ChannelSimulator:
             return JSONResponse({"cleared": True})
         return JSONResponse([asdict(entry) for entry in self.inbox()])
 
+    async def _answers_endpoint(self, request: Request) -> Response:
+        try:
+            raw = json.loads(await request.body())
+            if "push_url" in raw:
+                self.answers.configure_push(str(raw["push_url"]), raw.get("token"))
+            if "auto" in raw:
+                auto = raw["auto"]
+                self.answers.auto_answer = (
+                    None if auto is None else Fault.from_json({"kind": "answer", **auto}).plan()
+                )
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"push_url": self.answers.push_url, "auto": raw.get("auto")})
+
+    async def _poll_endpoint(self, request: Request) -> Response:
+        after_text = request.query_params.get("after", "0")
+        if not after_text.isdigit():
+            return JSONResponse({"error": "after must be a count"}, status_code=400)
+        answers, total = self.answers.held(int(after_text))
+        body, content_type = self.held_payload(answers, str(total))
+        return Response(content=body, media_type=content_type)
+
     async def _stats_endpoint(self, request: Request) -> Response:
         with self._lock:
             return JSONResponse({"channel": self.channel, **self.stats})
@@ -262,6 +337,12 @@ class ChannelSimulator:
                 Route("/_sim/faults", self._faults_endpoint, methods=["POST", "DELETE"]),
                 Route("/_sim/inbox", self._inbox_endpoint, methods=["GET", "DELETE"]),
                 Route("/_sim/stats", self._stats_endpoint, methods=["GET"]),
+                Route("/_sim/answers", self._answers_endpoint, methods=["POST"]),
+                *(
+                    [Route(f"/{poll_path}", self._poll_endpoint, methods=["GET"])]
+                    if (poll_path := getattr(self.adapter, "poll_path", None))
+                    else []
+                ),
                 Route("/", self._deliver, methods=["POST"]),
                 Route("/{path:path}", self._deliver, methods=["POST"]),
             ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
+from adapters.europol.inbound import EuropolInbound
 from adapters.europol.render import SE, build_siena_message
 from adapters.families.soap import SoapAdapter
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 
 
-class EuropolAdapter(SoapAdapter):
+class EuropolAdapter(EuropolInbound, SoapAdapter):
     """Europol via SIENA-style SOAP messages: one delivery per message, to Europol itself."""
 
     name: ClassVar[str] = "europol"

@@ -14,6 +14,7 @@ from adapters.base import Payload
 from adapters.families.xml_http import XmlHttpAdapter
 from adapters.frontex.common import NAMESPACE, PROFILE
 from adapters.frontex.event_report import render_event_report
+from adapters.frontex.inbound import FrontexInbound
 from adapters.frontex.personal_data import render_operational_personal_data
 from adapters.source import RenderSource, source_for
 
@@ -28,7 +29,7 @@ _RENDERERS: Mapping[str, Callable[[Mapping[str, Any], CodeTable], etree._Element
 }
 
 
-class FrontexAdapter(XmlHttpAdapter):
+class FrontexAdapter(FrontexInbound, XmlHttpAdapter):
     """Frontex: ``event_report`` (default, counts only) and ``operational_personal_data``."""
 
     name: ClassVar[str] = "frontex"

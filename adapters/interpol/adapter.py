@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from adapters._render import product_for
 from adapters.base import Payload
 from adapters.families.json_http import JsonHttpAdapter
+from adapters.interpol.inbound import InterpolInbound
 from adapters.interpol.render import PROFILE, render_document
 from adapters.source import RenderSource, source_for
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 SCHEMA_FILE = "interpol-notice-1.0.schema.json"
 
 
-class InterpolAdapter(JsonHttpAdapter):
+class InterpolAdapter(InterpolInbound, JsonHttpAdapter):
     """Interpol via the NCB: diffusions (default) and red/yellow/blue/green/purple requests."""
 
     name: ClassVar[str] = "interpol"

@@ -13,6 +13,7 @@ from adapters.base import Payload
 from adapters.errors import RenderError
 from adapters.families.xml_http import XmlHttpAdapter
 from adapters.pcc_see.common import NAMESPACE, PROFILE
+from adapters.pcc_see.inbound import PccSeeInbound
 from adapters.pcc_see.render import readdressed, render_message
 from adapters.source import RenderSource, source_for
 
@@ -26,7 +27,7 @@ SCHEMA_PATH = SCHEMA_DIR / SCHEMA_FILE
 ROOT = f"{{{NAMESPACE}}}PccSeeMessage"
 
 
-class PccSeeAdapter(XmlHttpAdapter):
+class PccSeeAdapter(PccSeeInbound, XmlHttpAdapter):
     """PCC SEE: ``message`` to each party named in ``destinations[].to``, one delivery each."""
 
     name: ClassVar[str] = "pcc_see"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from lxml import etree
 
 from adapters.families.soap import SoapAdapter
+from adapters.selec.inbound import SelecInbound
 from adapters.selec.render import SL, build_selec_request
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 
 
-class SelecAdapter(SoapAdapter):
+class SelecAdapter(SelecInbound, SoapAdapter):
     """SELEC via its National Focal Point: one SOAP request naming every addressed member state."""
 
     name: ClassVar[str] = "selec"

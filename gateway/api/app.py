@@ -9,12 +9,24 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from gateway.api import audit, check, health, messages, metrics, operator, review, schema, trace
+from gateway.api import (
+    audit,
+    check,
+    health,
+    inbound,
+    messages,
+    metrics,
+    operator,
+    review,
+    schema,
+    trace,
+)
 from gateway.api.errors import install_error_handlers
 from gateway.config import get_settings
 from gateway.console import create_console
 from gateway.context import GatewayContext, build_context
 from gateway.delivery.runner import worker_lifespan
+from gateway.exchange.poller import running_pollers
 from gateway.schema import canonical_json_schema
 from gateway.security.enforce import authorize, install_security
 from gateway.telemetry.setup import FRAMEWORK_TELEMETRY
@@ -29,6 +41,7 @@ ROUTERS = [
     audit.router,
     operator.router,
     review.router,
+    inbound.router,
 ]
 
 
@@ -95,13 +108,23 @@ def _lifespan(context: GatewayContext, *, close_context: bool) -> Callable[[Any]
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         try:
-            async with run_worker(app):
+            async with run_worker(app), _pollers(context):
                 yield
         finally:
             if close_context:
                 context.close()
 
     return lifespan
+
+
+@asynccontextmanager
+async def _pollers(context: GatewayContext) -> AsyncIterator[None]:
+    """Channels that must be asked for their answers are polled where the worker runs."""
+    if not context.settings.worker_enabled:
+        yield
+        return
+    async with running_pollers(context.inbound):
+        yield
 
 
 def _rewrite_refs(node: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,12 +220,25 @@ def sandbox(
     from simulators import start_simulators
 
     urls = start_simulators(port_base=simulator_port_base)
+    # Each channel answers with its own credential: push channels call the inbound endpoint,
+    # poll channels are fetched every two seconds.
+    credentials = {name: secrets.token_urlsafe(24) for name in urls}
     channels_file.write_text(
-        json.dumps({name: {"url": url} for name, url in urls.items()}, indent=2),
+        json.dumps(
+            {
+                name: {"url": url, "inbound_token": credentials[name], "poll_interval_s": 2}
+                for name, url in urls.items()
+            },
+            indent=2,
+        ),
         encoding="utf-8",
     )
+    # A wildcard listen address is not one to call: the simulators run on this host.
+    gateway_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    urls.answer_every_message(f"http://{gateway_host}:{port}", credentials, seconds=2.0)
     for name, url in sorted(urls.items()):
         out.print(f"  simulator     {name:<9} {url}  (inbox: {url.rstrip('/')}/_sim/inbox)")
+    out.print("  replies       every channel answers each message after 2 s (push or poll)")
     tokens = _ensure_sandbox_tokens(settings)
     base = f"http://{host}:{port}"
     out.print(f"  API docs      {base}/docs")

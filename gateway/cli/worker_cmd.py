@@ -29,6 +29,7 @@ def worker(
     block_absent_sniffio()
     from gateway.cli.serve_cmd import context_or_exit
     from gateway.delivery.runner import run_workers_until_signalled
+    from gateway.exchange.poller import running_pollers
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # One line per HTTP request would drown the worker's own events.
@@ -38,9 +39,11 @@ def worker(
         err.print("no channels are configured (MARRI_CHANNELS or MARRI_CHANNELS_FILE)")
         raise typer.Exit(2)
     context = context_or_exit(settings)
-    try:
-        _event_loop_runner()(
-            run_workers_until_signalled(
+
+    async def run() -> None:
+        # Channels that must be asked for their answers are polled beside the worker.
+        async with running_pollers(context.inbound):
+            await run_workers_until_signalled(
                 store=context.store,
                 keyring=context.keyring,
                 registry=context.registry,
@@ -49,7 +52,9 @@ def worker(
                 concurrency=concurrency,
                 grace_s=grace_s,
             )
-        )
+
+    try:
+        _event_loop_runner()(run())
     finally:
         context.close()
 

@@ -98,7 +98,7 @@ async def authorize(request: Request) -> Identity | None:
 
     Also notes the token's last use (written at most once a minute, in the background)."""
     policy = route_policy(request)
-    if policy.public:
+    if policy.token_free:
         return None
     identity = await _certificate_identity(request) or await authenticate(request)
     assert policy.action is not None  # every row but the public ones names its action

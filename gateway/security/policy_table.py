@@ -17,7 +17,9 @@ Scopes say which data a caller reaches once its role is admitted:
 - ``filtered`` a list the handler filters by the caller's countries (``visible_countries``);
 - ``message``  the path names a message; it must be from a country the caller may see,
                otherwise the answer is 404, exactly as for a missing one;
-- ``delivery`` the path names a delivery; the same rule via its message.
+- ``delivery`` the path names a delivery; the same rule via its message;
+- ``channel``  called by a channel, not by a person or national system: no API token is asked
+               for (nor honoured); the handler admits only the channel's own credential.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Literal
 
 from gateway.services.permissions import PERMISSIONS, Action, Role
 
-Scope = Literal["public", "global", "regional", "filtered", "message", "delivery"]
+Scope = Literal["public", "global", "regional", "filtered", "message", "delivery", "channel"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class RoutePolicy:
     @property
     def public(self) -> bool:
         return self.scope == "public"
+
+    @property
+    def token_free(self) -> bool:
+        """No API token is checked (a ``channel`` route checks the channel's credential)."""
+        return self.scope in ("public", "channel")
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -56,6 +63,9 @@ def _rule(scope: Scope, action: Action) -> RoutePolicy:
 
 
 PUBLIC = RoutePolicy(None, "public")
+# Called by a channel: no API token is asked for (or honoured); the handler checks the
+# channel's own credential.
+CHANNEL = RoutePolicy(None, "channel")
 
 # (method, path template) → policy, grouped by path; one line per endpoint.
 ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
@@ -71,6 +81,10 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("POST", "/v1/channels/{channel}/resume"): _rule("regional", Action.RESUME),
     # Re-drives only the dead letters of the caller's own countries.
     ("POST", "/v1/channels/{channel}/redrive"): _rule("filtered", Action.REDRIVE),
+    # Answers pushed by a channel, authenticated as that channel by the handler.
+    ("POST", "/v1/channels/{channel}/inbound"): CHANNEL,
+    # Unmatched answers belong to no country yet: only tokens that see every country.
+    ("GET", "/v1/inbound/unmatched"): _rule("regional", Action.READ_UNMATCHED),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", Action.RETRY),
     ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", Action.CANCEL),
     ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", Action.RELEASE),
@@ -80,6 +94,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("POST", "/v1/messages/check"): _rule("global", Action.CHECK),
     ("GET", "/v1/messages/{message_id}"): _rule("message", Action.READ_MESSAGES),
     ("GET", "/v1/messages/{message_id}/trace"): _rule("message", Action.READ_MESSAGES),
+    ("GET", "/v1/messages/{message_id}/replies"): _rule("message", Action.READ_MESSAGES),
 }
 
 # Routes Starlette serves itself (API documentation); no data behind them.

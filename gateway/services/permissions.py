@@ -69,6 +69,8 @@ class Action(StrEnum):
     REDRIVE = "channel.redrive"
     PAUSE = "channel.pause"
     RESUME = "channel.resume"
+    # Answers from channels that matched no message (no country yet, so regional callers only).
+    READ_UNMATCHED = "inbound.read_unmatched"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.REDRIVE: _may(*_OPERATORS),  # reaches only the dead letters of the caller's countries
     Action.PAUSE: _may(*_OPERATORS, every_country=True),
     Action.RESUME: _may(*_OPERATORS, every_country=True),
+    Action.READ_UNMATCHED: _may(*_STAFF, every_country=True),
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 
@@ -213,6 +214,48 @@ channel_states = Table(
     Column("breaker_state", String(16), nullable=False, default="closed"),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("open_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+# Answers from channels (pushed or polled), one row per channel message id. The received bytes
+# and the canonical reply built from them are sealed like every body; ``status`` is
+# ``matched`` (correlated to a message and delivery) or ``unmatched`` (kept for operators).
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("channel_message_id", String(200), nullable=False),
+    Column("via", String(8), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=True),
+    Column("delivery_id", String(36), ForeignKey("deliveries.id"), nullable=True),
+    # Who may see it: the original message's sender country (None while unmatched).
+    Column("sender_country", String(2), nullable=True),
+    Column("channel_reference", String(200), nullable=True),
+    Column("in_reply_to", String(200), nullable=True),
+    Column("unmapped_codes", Integer, nullable=False, default=0),
+    Column("body_ciphertext", LargeBinary, nullable=True),
+    Column("body_key_id", String(64), nullable=True),
+    Column("reply_ciphertext", LargeBinary, nullable=True),
+    Column("reply_key_id", String(64), nullable=True),
+    Column("response_json", Text, nullable=False),
+    UniqueConstraint("channel", "channel_message_id"),
+    Index(None, "message_id", "received_at"),
+    Index(None, "status", "received_at"),
+)
+
+# Where each polled channel's next poll starts, so a restart neither re-reads nor skips.
+inbound_cursors = Table(
+    "inbound_cursors",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("cursor", String(200), nullable=True),
+    Column("polled_at", UTCDateTime, nullable=True),
+    Column("last_error_class", String(64), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

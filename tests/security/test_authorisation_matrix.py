@@ -155,6 +155,11 @@ async def test_role_and_scope_matrix(
             if policy.public:
                 assert response.status_code not in (401, 403), where
                 continue
+            if policy.scope == "channel":
+                # Only the channel's own credential opens it: no API token does.
+                assert response.status_code == 401, where
+                assert code in ("inbound_not_configured", "bad_channel_credential"), where
+                continue
             if caller.token is None:
                 assert response.status_code == 401, where
                 continue

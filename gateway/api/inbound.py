@@ -1,0 +1,193 @@
+"""Answers from the channels: the push endpoint, a message's replies, the unmatched list.
+
+``POST /v1/channels/{channel}/inbound`` is called by a channel, not by a national system: it is
+authenticated with the channel's own credential (or a client certificate named for the
+channel) and a sender's API token is refused there. The answer is stored before the 202.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from gateway.api.deps import caller_for, get_context
+from gateway.api.errors import HeaderedRefusal
+from gateway.api.models import ErrorBody
+from gateway.errors import ErrorKind, GatewayError
+from gateway.exchange.views import message_replies, unmatched_answers
+from gateway.security.audit import append_audit
+from gateway.security.identity import Identity
+from gateway.security.mtls import client_cert_pem
+from gateway.services.permissions import Action, bound_to_one_country
+
+router = APIRouter(prefix="/v1", tags=["replies"])
+
+XML_TYPES = frozenset({"text/xml", "application/xml", "application/soap+xml"})
+
+
+def _refusal(exc: GatewayError) -> GatewayError:
+    """A channel without the right credential is told how to authenticate."""
+    if exc.kind is ErrorKind.UNAUTHENTICATED:
+        return HeaderedRefusal(exc.kind, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
+    return exc
+
+
+class InboundOut(BaseModel):
+    inbound_id: str
+    channel: str
+    channel_message_id: str = Field(description="the channel's own id of this answer")
+    status: str = Field(description="matched, unmatched (kept for operators) or invalid")
+    message_id: str | None = Field(description="the message this answers, when matched")
+    delivery_id: str | None
+    reply_id: str | None = Field(description="message_id of the canonical kind: reply message")
+    unmapped_codes: int = Field(description="channel codes kept raw: no canonical code for them")
+    received_at: str
+
+
+class AnswerSummaryOut(BaseModel):
+    inbound_id: str
+    channel: str
+    channel_message_id: str
+    channel_reference: str | None
+    in_reply_to: str | None
+    via: str = Field(description="push or poll")
+    status: str
+    received_at: str
+    message_id: str | None
+    delivery_id: str | None
+    unmapped_codes: int
+
+
+class UnmappedOut(BaseModel):
+    path: str
+    list: str
+    value: str = Field(description="the channel's value, as it came")
+    reason: str
+
+
+class ReplyOut(AnswerSummaryOut):
+    reply: dict[str, Any] | None = Field(description="the canonical message (kind: reply)")
+    unmapped: list[UnmappedOut]
+    problems: list[str]
+
+
+class RepliesOut(BaseModel):
+    message_id: str
+    replies: list[ReplyOut] = Field(description="oldest first")
+
+
+async def _read_xml_body(request: Request, max_bytes: int) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in XML_TYPES and media_type != "application/json":
+        raise GatewayError(
+            ErrorKind.UNSUPPORTED_MEDIA, "unsupported_media_type", "send the answer as XML"
+        )
+    too_large = GatewayError(
+        ErrorKind.TOO_LARGE, "payload_too_large", f"the body exceeds {max_bytes} bytes"
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/channels/{channel}/inbound",
+    response_model=InboundOut,
+    status_code=202,
+    summary="An answer pushed by a channel (channel credential or certificate, not a token)",
+    description=(
+        "The channel's own answer format (its inbound schema in the adapter's schema folder). "
+        "202 once stored; 200 with the same answer for a repeat of the same channel message "
+        "id and bytes; 409 when that id came before with other bytes. An answer that matches "
+        "no message is stored too (status unmatched) and listed for operators."
+    ),
+    responses={
+        200: {"model": InboundOut, "description": "a repeat: the original answer"},
+        400: {"model": ErrorBody, "description": "not well-formed, or unsafe XML"},
+        401: {"model": ErrorBody, "description": "not this channel's credential"},
+        404: {"model": ErrorBody, "description": "no such channel, or it does not push"},
+        409: {"model": ErrorBody, "description": "channel message id reused with other bytes"},
+        413: {"model": ErrorBody, "description": "body over the channel's cap"},
+        415: {"model": ErrorBody, "description": "not XML or JSON"},
+        422: {"model": ErrorBody, "description": "fails the channel's inbound schema"},
+    },
+)
+async def receive_inbound(
+    request: Request,
+    channel: Annotated[str, Path(max_length=32, pattern=r"^[a-z][a-z0-9_]{1,31}$")],
+) -> JSONResponse:
+    service = get_context(request).inbound
+    try:
+        service.receiver(channel)
+        service.authenticate(
+            channel, request.headers.get("authorization"), client_cert_pem(request.scope)
+        )
+        body = await _read_xml_body(request, service.max_bytes(channel))
+        answer = await service.receive_push(channel, body, dict(request.headers))
+    except GatewayError as exc:
+        raise _refusal(exc) from None
+    return JSONResponse(answer.body, status_code=202 if answer.new else 200)
+
+
+@router.get(
+    "/messages/{message_id}/replies",
+    response_model=RepliesOut,
+    summary="Replies the channels sent to one message, in canonical form",
+    description=(
+        "Each answer correlated to the message: the canonical kind: reply message (names in "
+        "the scripts they came in plus their ICAO Latin form; codes mapped back through the "
+        "channel's code table) and the channel values no canonical code stands for, kept raw. "
+        "Another country's message answers 404 like a missing one."
+    ),
+    responses={404: {"model": ErrorBody, "description": "unknown or not yours"}},
+)
+async def get_replies(
+    message_id: UUID,
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
+) -> dict[str, Any]:
+    context = get_context(request)
+    mid = str(message_id)
+    replies = await context.store.read(lambda conn: message_replies(conn, context.keyring, mid))
+    if not bound_to_one_country(identity.role) and replies:
+        # Staff reading personal data in answers is audited like a payload read.
+        await context.store.write(
+            lambda conn: append_audit(
+                conn,
+                actor=identity.actor,
+                action="replies.read",
+                subject=f"message:{mid}",
+                details={"replies": len(replies)},
+            )
+        )
+    return {"message_id": mid, "replies": replies}
+
+
+@router.get(
+    "/inbound/unmatched",
+    response_model=list[AnswerSummaryOut],
+    summary="Answers from channels that matched no message (newest first)",
+    description=(
+        "Kept, never dropped: an answer whose references match no message sent on that "
+        "channel, or one that could not be expressed as a canonical reply. No content is shown "
+        "here; the answer's bytes stay sealed. Needs a token that sees every country."
+    ),
+)
+async def get_unmatched(
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_UNMATCHED))],
+) -> list[dict[str, Any]]:
+    context = get_context(request)
+    return await context.store.read(unmatched_answers)
