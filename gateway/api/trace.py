@@ -81,12 +81,28 @@ class ActionOut(BaseModel):
 class EventOut(BaseModel):
     at: str | None
     type: str = Field(
-        description="received, validated, decision, rendered, attempt, receipt or action"
+        description="received, validated, decision, rendered, attempt, receipt, reply or action"
     )
     summary: str
     delivery_id: str | None = None
     channel: str | None = None
     recipient: str | None = None
+
+
+class ReplySummaryOut(BaseModel):
+    """An answer from a channel, without its content (``/replies`` has that)."""
+
+    inbound_id: str
+    channel: str
+    channel_message_id: str
+    channel_reference: str | None
+    in_reply_to: str | None
+    via: str
+    status: str
+    received_at: str
+    message_id: str | None
+    delivery_id: str | None
+    unmapped_codes: int
 
 
 class SenderOut(BaseModel):
@@ -106,6 +122,7 @@ class TraceOut(BaseModel):
     content_purged: bool
     deliveries: list[DeliveryTraceOut]
     actions: list[ActionOut]
+    replies: list[ReplySummaryOut] = Field(description="answers the channels sent back")
     events: list[EventOut] = Field(description="everything above, in time order")
 
 

@@ -66,7 +66,23 @@ def render_trace(view: dict[str, Any]) -> RenderableType:
     for e in view["events"]:
         where = (e.get("channel") or "") + (f"→{e['recipient']}" if e.get("recipient") else "")
         timeline.add_row(_time(e["at"]), e["type"], where, e["summary"])
-    return Group(header, Text(""), deliveries, Text(""), timeline)
+    parts: list[RenderableType] = [header, Text(""), deliveries, Text(""), timeline]
+    if view.get("replies"):
+        replies = Table(title="Replies", title_justify="left", expand=False)
+        for column in ("received", "channel", "answer", "reference", "via", "status", "raw codes"):
+            replies.add_column(column)
+        for r in view["replies"]:
+            replies.add_row(
+                _time(r["received_at"]),
+                r["channel"],
+                r["channel_message_id"],
+                r["channel_reference"] or "-",
+                r["via"],
+                r["status"],
+                str(r["unmapped_codes"]),
+            )
+        parts[4:4] = [replies, Text("")]
+    return Group(*parts)
 
 
 def trace(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
+from gateway.exchange.views import reply_summaries
 from gateway.store.states import derive_message_status
 from gateway.store.tables import attempts, audit_entries, deliveries, messages
 
@@ -85,11 +86,37 @@ def _action_view(row: Any) -> dict[str, Any]:
     }
 
 
+def _reply_events(
+    views: list[dict[str, Any]], replies: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Answers from the channels, by the delivery they answer (content stays sealed)."""
+    recipients = {d["id"]: d["recipient"] for d in views}
+    events = []
+    for r in replies:
+        summary = f"{r['status']} answer {r['channel_message_id']} ({r['via']})"
+        if r["unmapped_codes"]:
+            summary += f", {r['unmapped_codes']} code(s) kept raw"
+        events.append(
+            {
+                "at": r["received_at"],
+                "type": "reply",
+                "summary": summary,
+                "delivery_id": r["delivery_id"],
+                "channel": r["channel"],
+                "recipient": recipients.get(r["delivery_id"]),
+            }
+        )
+    return events
+
+
 def _events(
-    message: Any, views: list[dict[str, Any]], actions: list[dict[str, Any]]
+    message: Any,
+    views: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    replies: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """One chronological list: received, validated, per channel decision and rendering,
-    attempts, receipts, and what people did."""
+    attempts, receipts, answers from the channels, and what people did."""
     at = _iso(message.received_at)
     events: list[dict[str, Any]] = [
         {"at": at, "type": "received", "summary": f"from {message.sender_country}"},
@@ -142,6 +169,7 @@ def _events(
                 "recipient": target["recipient"] if target else None,
             }
         )
+    events += _reply_events(views, replies)
     return sorted(events, key=lambda e: e["at"] or "")
 
 
@@ -184,6 +212,7 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
     ).all()
     views = [_delivery_view(d, per_delivery[d.id]) for d in delivery_rows]
     actions = [_action_view(a) for a in action_rows]
+    replies = reply_summaries(conn, message_id)
     return {
         "message_id": message.id,
         "trace_id": message.trace_id,
@@ -196,5 +225,6 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
         "content_purged": message.body_ciphertext is None,
         "deliveries": views,
         "actions": actions,
-        "events": _events(message, views, actions),
+        "replies": replies,
+        "events": _events(message, views, actions, replies),
     }
