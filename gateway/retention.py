@@ -6,6 +6,7 @@ A message is purged at the earlier of
   had to be deleted (a delivery a worker is sending at that moment is left for the next run);
 - ``retention_after_delivery_days`` after its last delivery reached a final state.
 
+Answers from the channels to a message are erased with it (their ids and references stay).
 Purging keeps ids, hashes, sizes, decisions and the audit log, so what was sent where stays
 provable; it sets ``purged_at`` and writes one audit entry per message. ``marri-gateway purge``
 runs it once; an API process also runs it hourly (``RetentionScheduler``).
@@ -25,7 +26,7 @@ from sqlalchemy import ColumnElement, Connection, and_, exists, not_, or_, selec
 
 from gateway.security.audit import append_audit
 from gateway.store.states import DeliveryState
-from gateway.store.tables import deliveries, messages, utcnow
+from gateway.store.tables import deliveries, inbound_messages, messages, utcnow
 
 if TYPE_CHECKING:
     from gateway.store.engine import Store
@@ -124,6 +125,12 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
         update(messages)
         .where(messages.c.id == message_id)
         .values(body_ciphertext=None, body_key_id=None, purged_at=now)
+    )
+    # Answers belong to the case of the message they answer and go with it.
+    conn.execute(
+        update(inbound_messages)
+        .where(inbound_messages.c.message_id == message_id)
+        .values(body_ciphertext=None, body_key_id=None, reply_ciphertext=None, reply_key_id=None)
     )
     deadline = row.retention_until
     append_audit(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from sqlalchemy import func, select
 
 from adapters.inbound import InboundMessage
 from gateway.config import Settings
-from gateway.store.tables import inbound_messages
+from gateway.retention import purge_due
+from gateway.store.tables import inbound_messages, utcnow
 from simulators import build_simulator
 from simulators._answers import AnswerPlan, default_answer
 from simulators._base import InboxEntry
@@ -233,3 +235,24 @@ async def test_the_answer_is_sealed_at_rest(
     stored = json.dumps([str(v) for v in row]).encode() + row.body_ciphertext + row.reply_ciphertext
     for plain in ("Петровић".encode(), b"Jovan", b"One person"):
         assert plain not in stored
+
+
+async def test_answers_are_erased_with_the_message_they_answer(
+    client: httpx.AsyncClient, context: Any, tokens: Tokens
+) -> None:
+    accepted = await sent_message(client, tokens)
+    _, body = reply_to(context, accepted["message_id"])
+    assert (await client.post(INBOUND, content=body, headers=channel_auth())).status_code == 202
+    # Past the sender's retention_until: the message, and so its answers, must go.
+    later = utcnow() + timedelta(days=3650)
+    result = purge_due(context.store, now=later, days=1)
+    assert accepted["message_id"] in result.purged
+    row = context.store.read_sync(lambda conn: conn.execute(select(inbound_messages)).one())
+    assert row.body_ciphertext is None
+    assert row.reply_ciphertext is None
+    assert row.channel_message_id  # what arrived, and when, stays provable
+    found = await client.get(
+        f"/v1/messages/{accepted['message_id']}/replies", headers=auth(tokens.sender("AL"))
+    )
+    (reply,) = found.json()["replies"]
+    assert reply["reply"] is None
