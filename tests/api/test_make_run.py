@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,8 @@ from tests.api.gateway_process import BIN, free_port, free_port_block
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
+
+EXAMPLE = "examples/al-victim-identification-pcc-see.json"
 
 
 def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
@@ -58,7 +61,7 @@ def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
             [
                 str(BIN),
                 "send",
-                "examples/al-victim-identification-pcc-see.json",
+                EXAMPLE,
                 "--url",
                 f"http://127.0.0.1:{port}",
             ],
@@ -70,6 +73,24 @@ def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
         )
         assert sent.returncode == 0, sent.stdout + sent.stderr
         assert "HTTP 202" in sent.stdout
+
+        # The round trip: the PCC SEE simulator answers and pushes its reply to the gateway.
+        message_id = json.loads((ROOT / EXAMPLE).read_text(encoding="utf-8"))["message_id"]
+        token = json.loads((tmp_path / "tokens.json").read_text(encoding="utf-8"))["sender:AL"]
+        deadline = time.monotonic() + 60
+        replies: list[dict[str, object]] = []
+        while not replies and time.monotonic() < deadline:
+            time.sleep(0.5)
+            found = httpx.get(
+                f"http://127.0.0.1:{port}/v1/messages/{message_id}/replies",
+                headers={"Authorization": f"Bearer {token['token']}"},
+                timeout=5,
+            )
+            assert found.status_code == 200, found.text
+            replies = found.json()["replies"]
+        assert replies, "no reply came back:\n" + log.read_text()
+        assert replies[0]["status"] == "matched"
+        assert replies[0]["reply"]["in_reply_to"] == message_id
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
