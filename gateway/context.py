@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
 
 from adapters.registry import AdapterRegistry, load_registry
 from gateway.config import Settings
+from gateway.delivery.redecide import Redecider, Reopener, reopener
 from gateway.exchange.receive import InboundService
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
 from gateway.security.keys import open_keyring
 from gateway.services.bundle import Services, build_services
+from gateway.services.facts import FactActions
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
+from gateway.store.facts import LivePolicy
 
 
 @dataclass
@@ -24,6 +29,14 @@ class GatewayContext:
     registry: AdapterRegistry
     intake: IntakeService
     services: Services
+    # The engine for the newest facts in the database (``engine`` is the shipped one).
+    policy: LivePolicy
+    facts: FactActions
+
+    def reopener(self, on: date) -> Reopener:
+        """Decides a stored delivery again with the newest facts, as of ``on``."""
+        return reopener(Redecider(self.keyring, self.registry), self.policy, on)
+
     # Answers from the channels; built from the fields above.
     inbound: InboundService = field(init=False)
 
@@ -47,8 +60,18 @@ def build_context(settings: Settings) -> GatewayContext:
     except BaseException:
         store.close()
         raise
+    policy = LivePolicy(engine)
     intake = IntakeService(
-        store=store, keyring=keyring, engine=engine, registry=registry, settings=settings
+        store=store,
+        keyring=keyring,
+        engine=engine,
+        registry=registry,
+        settings=settings,
+        policy=policy,
     )
-    services = build_services(store, settings, keyring, registry.names())
-    return GatewayContext(settings, store, keyring, engine, registry, intake, services)
+    reopen_for = partial(reopener, Redecider(keyring, registry), policy)
+    services = build_services(store, settings, keyring, registry.names(), reopen_for=reopen_for)
+    facts = FactActions(store, settings, policy, Redecider(keyring, registry))
+    return GatewayContext(
+        settings, store, keyring, engine, registry, intake, services, policy, facts
+    )

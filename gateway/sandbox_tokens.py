@@ -34,3 +34,9 @@ def load_sandbox_tokens() -> dict[str, dict[str, str]]:
 def sender_token_for(country: str) -> str | None:
     entry = load_sandbox_tokens().get(f"sender:{country}")
     return entry["token"] if entry else None
+
+
+def role_token_for(name: str) -> str | None:
+    """The sandbox token of a staff role (``legal``, ``approver``, ...), if the sandbox made one."""
+    entry = load_sandbox_tokens().get(name)
+    return entry["token"] if entry else None

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from gateway.api import (
     audit,
     check,
+    facts,
     health,
     inbound,
     messages,
@@ -42,6 +43,7 @@ ROUTERS = [
     operator.router,
     review.router,
     inbound.router,
+    facts.router,
 ]
 
 

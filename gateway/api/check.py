@@ -8,6 +8,7 @@ destination cannot express, gets the same 422 as intake would give it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -77,7 +78,11 @@ async def check_message(
     if bound_to_one_country(identity.role) and message.sender.country != identity.country:
         raise sender_country_mismatch()
     plans = plan_deliveries(
-        message, derive_facts(message), engine=context.engine, registry=context.registry
+        message,
+        derive_facts(message),
+        engine=await context.intake.current_engine(),
+        registry=context.registry,
+        on=datetime.now(UTC).date(),
     )
     problems = [p for plan in plans for p in plan.render_problems]
     if problems:

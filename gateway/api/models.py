@@ -26,11 +26,22 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+def _absent(value: object) -> bool:
+    """A finding whose rule reads no facts has no ``facts`` key, as intake answers it."""
+    return value is None
+
+
 class FindingOut(BaseModel):
     rule: str
     cite: str
     outcome: str
     message: str
+    facts: list[str] | None = Field(
+        None,
+        exclude_if=_absent,
+        description="for a rule reading the parties table: each fact it read, dated on the "
+        "day of the decision, with who confirmed it and the source",
+    )
 
 
 class DecisionOut(BaseModel):

@@ -16,11 +16,27 @@ from gateway.services.permissions import Action
 router = APIRouter(prefix="/v1", tags=["messages"])
 
 
+def _absent(value: object) -> bool:
+    """A finding whose rule reads no facts has no ``facts`` key, as intake answers it."""
+    return value is None
+
+
 class FindingOut(BaseModel):
     rule: str
     cite: str = Field(description="instrument and article the rule rests on")
     outcome: str
     message: str
+    facts: list[str] | None = Field(
+        None,
+        exclude_if=_absent,
+        description="the dated parties-table facts the rule read, with their source",
+    )
+
+
+class BasisOut(BaseModel):
+    as_of: str = Field(description="the day the facts were read for (the transfer's day)")
+    facts_version: int = Field(description="the newest fact change the decision saw")
+    facts: list[str]
 
 
 class DecisionOut(BaseModel):
@@ -28,6 +44,9 @@ class DecisionOut(BaseModel):
     findings: list[FindingOut]
     redacted: list[str] = Field(description="JSON paths removed before rendering")
     pack_hash: str = Field(description="SHA-256 of the rule pack that decided")
+    basis: BasisOut | None = Field(
+        None, description="which facts, as of which day, the decision rested on"
+    )
 
 
 class PayloadOut(BaseModel):

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,11 +41,45 @@ def _engine() -> PolicyEngine:
     return PolicyEngine.load(settings().mappings_dir)
 
 
+def _engine_with_facts(required: list[str] | None = None) -> tuple[PolicyEngine, str]:
+    """The engine for the facts in the configured database (legal officers' changes laid over
+    the shipped table), and where its facts come from; the shipped ones when the database
+    cannot be read."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.policy import PolicyEngine
+    from gateway.store.engine import Store
+    from gateway.store.facts import LivePolicy
+
+    shipped = PolicyEngine.load(settings().mappings_dir, required_channels=required)
+    url = make_url(settings().database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return shipped, "the shipped table (no database yet)"  # a dry run creates no file
+    try:
+        store = Store(settings().database_url)
+    except (SQLAlchemyError, OSError, ValueError):
+        return shipped, "the shipped table (the database could not be opened)"
+    try:
+        engine = store.read_sync(LivePolicy(shipped).engine_at)
+    except SQLAlchemyError:
+        return shipped, "the shipped table (the database has no facts table; run db upgrade)"
+    finally:
+        store.close()
+    version = engine.parties.facts_version
+    return engine, f"the shipped table and the database's fact changes (version {version})"
+
+
+def _today() -> date:
+    """The day a transfer made now would happen on: the facts of that day apply."""
+    return datetime.now(UTC).date()
+
+
 def dry_run(raw: bytes) -> tuple[dict[str, Any] | None, list[Violation]]:
     """The check report for a message, or the violations that make it unusable."""
     from adapters.registry import load_registry
     from gateway.intake import check_destinations, plan_deliveries
-    from gateway.policy import PolicyEngine, check_report
+    from gateway.policy import check_report
     from gateway.schema import MessageInvalid, derive_facts, parse_message
 
     try:
@@ -56,8 +91,10 @@ def dry_run(raw: bytes) -> tuple[dict[str, Any] | None, list[Violation]]:
     problems = check_destinations(message, registry)
     if problems:
         return None, problems
-    engine = PolicyEngine.load(mappings, required_channels=registry.names())
-    plans = plan_deliveries(message, derive_facts(message), engine=engine, registry=registry)
+    engine, _ = _engine_with_facts(registry.names())
+    plans = plan_deliveries(
+        message, derive_facts(message), engine=engine, registry=registry, on=_today()
+    )
     render_problems = [p for plan in plans for p in plan.render_problems]
     if render_problems:
         return None, render_problems
@@ -74,6 +111,8 @@ def _render_decision(title: str, view: dict[str, Any]) -> None:
             f"[dim]({finding['cite']})[/dim]"
         )
         out.print(f"           {finding['message']}")
+        for fact in finding.get("facts", ()):
+            out.print(f"           fact: {fact}", markup=False)
     if view["redacted"]:
         out.print(f"    removed: {', '.join(view['redacted'])}")
 
@@ -127,8 +166,12 @@ def rules_list(
 def rules_explain(
     rule_id: str = typer.Argument(..., help="e.g. pcc_see.art31_deletion_deadline"),
 ) -> None:
-    """One rule in full: what it checks, its expression, outcome and citation."""
-    engine = _engine()
+    """One rule in full: what it checks, its expression, outcome and citation, and the dated
+    facts of the parties table it reads (with who confirmed them, when, and the source)."""
+    from gateway.policy.basis import rule_instruments
+    from gateway.policy.overlay import describe_entry
+
+    engine, facts_origin = _engine_with_facts()
     try:
         pack, rule = engine.rule(rule_id)
     except KeyError:
@@ -151,6 +194,14 @@ def rules_explain(
     if rule.redact:
         out.print(f"removes:    {', '.join(rule.redact)}")
     out.print(f"message:    {rule.message}")
+    instruments = sorted(rule_instruments(rule, engine.parties))
+    if not instruments:
+        return
+    today = _today()
+    out.print(f"facts:      as of {today.isoformat()}, from {facts_origin}")
+    for name in instruments:
+        for entry in sorted(engine.parties.instruments[name].entries, key=lambda e: e.country):
+            out.print(f"  {describe_entry(name, entry, today)}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

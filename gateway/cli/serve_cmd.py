@@ -142,26 +142,29 @@ def serve(
 
 
 def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
-    """Create the sandbox's tokens once: a sender per MARRI participant, operator, approver."""
+    """Create the sandbox's tokens once: a sender per MARRI participant, operator, approver,
+    legal officer and auditor."""
     from gateway.security.tokens import issue_token
     from gateway.services.permissions import Role
     from gateway.store.engine import Store
 
     existing = load_sandbox_tokens()
-    if existing:
-        return existing
     wanted: list[tuple[str, dict[str, str | None]]] = [
         (f"{Role.SENDER}:{code}", {"role": Role.SENDER, "country": code, "agency": agency})
         for code, agency in MARRI_PARTICIPANTS.items()
     ]
     wanted += [
         (role.value, {"role": role, "country": None, "agency": None})
-        for role in (Role.OPERATOR, Role.APPROVER, Role.AUDITOR)
+        for role in (Role.OPERATOR, Role.APPROVER, Role.LEGAL, Role.AUDITOR)
     ]
+    # A file from an older sandbox keeps its tokens and gains the roles added since.
+    missing = [(name, spec) for name, spec in wanted if name not in existing]
+    if not missing:
+        return existing
     store = Store(settings.database_url)
-    tokens: dict[str, dict[str, str]] = {}
+    tokens: dict[str, dict[str, str]] = dict(existing)
     try:
-        for name, spec in wanted:
+        for name, spec in missing:
 
             def issue(
                 conn: Connection, name: str = name, spec: dict[str, str | None] = spec

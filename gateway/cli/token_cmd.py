@@ -18,7 +18,7 @@ token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=Tr
 
 @token_app.command("create")
 def token_create(
-    role: str = typer.Option(..., help="sender, operator, approver, auditor or admin"),
+    role: str = typer.Option(..., help="sender, operator, approver, auditor, admin or legal"),
     country: str = typer.Option(None, help="sender's country (ISO alpha-2 or XK)"),
     agency: str = typer.Option(None, help="sender's agency"),
     scope: list[str] = typer.Option(

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from gateway.console import actions, auth, inbound, pages
+from gateway.console import actions, auth, facts, inbound, pages
 from gateway.console.session import SESSION_KEY_PURPOSE
 from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
 from gateway.context import GatewayContext
@@ -41,7 +41,7 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
     console.state.prefix = prefix
     console.state.session_key = derived_key(context.keyring, SESSION_KEY_PURPOSE)
     console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in (auth.router, pages.router, actions.router, inbound.router):
+    for router in (auth.router, pages.router, actions.router, inbound.router, facts.router):
         console.include_router(router)
 
     @console.middleware("http")

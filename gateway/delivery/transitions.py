@@ -51,6 +51,8 @@ class Move:
     allowed: frozenset[DeliveryState]
     target: DeliveryState
     values: Mapping[str, Any]
+    # For the audit entry: the new decision when the move decided the delivery again.
+    details: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

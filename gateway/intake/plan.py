@@ -8,6 +8,7 @@ prepared once for rendering (one ``RenderSource`` for every render of that form)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from adapters.base import Adapter, Payload
@@ -22,7 +23,9 @@ from gateway.telemetry import record_planned
 class Decider(Protocol):
     """What intake needs of the policy engine."""
 
-    def evaluate(self, message: CanonicalMessage, facts: DerivedFacts) -> MessageEvaluation: ...
+    def evaluate(
+        self, message: CanonicalMessage, facts: DerivedFacts, *, on: date | None = None
+    ) -> MessageEvaluation: ...
 
     def decide(
         self,
@@ -32,6 +35,7 @@ class Decider(Protocol):
         *,
         recipients: tuple[str, ...],
         evaluation: MessageEvaluation | None = None,
+        on: date | None = None,
     ) -> Decision: ...
 
 
@@ -109,9 +113,13 @@ def plan_deliveries(
     *,
     engine: Decider,
     registry: AdapterLookup,
+    on: date | None = None,
 ) -> list[PlannedDelivery]:
-    """Decide and render every requested delivery; pure (no storage, no network)."""
-    evaluation = engine.evaluate(message, facts)
+    """Decide and render every requested delivery; pure (no storage, no network).
+
+    ``on`` is the day of the transfer, on which the party facts are read.
+    """
+    evaluation = engine.evaluate(message, facts, on=on)
     sources = _RenderSources(message)
     plans: list[PlannedDelivery] = []
     for index, destination in enumerate(message.destinations):
@@ -122,7 +130,7 @@ def plan_deliveries(
         )
         for group in groups:
             decision = engine.decide(
-                message, facts, destination, recipients=group, evaluation=evaluation
+                message, facts, destination, recipients=group, evaluation=evaluation, on=on
             )
             plans.append(_planned(adapter, index, destination, group, decision, sources))
     return plans

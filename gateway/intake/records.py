@@ -103,6 +103,9 @@ class NewDelivery:
             "findings_json": json.dumps([f.as_dict() for f in decision.findings]),
             "redacted_json": json.dumps(list(decision.redacted)),
             "pack_hash": decision.pack_hash,
+            "decision_basis_json": None
+            if decision.basis is None
+            else json.dumps(decision.basis.as_dict()),
             "idempotency_key": idempotency_key(
                 self.message_id, self.plan.channel, self.plan.recipient
             ),

@@ -24,6 +24,7 @@ from gateway.intake.store import StoredAnswer, find_stored, store_new
 from gateway.schema import CanonicalMessage, MessageInvalid, Violation, derive_facts, parse_message
 from gateway.security.identity import Identity
 from gateway.store.crypto import Keyring
+from gateway.store.facts import LivePolicy
 from gateway.store.tables import utcnow
 from gateway.store.wakeup import deliveries_stored
 from gateway.telemetry import (
@@ -88,12 +89,19 @@ class IntakeService:
         engine: Decider,
         registry: AdapterLookup,
         settings: Settings,
+        policy: LivePolicy | None = None,
     ) -> None:
         self.store = store
         self.keyring = keyring
         self.engine = engine
         self.registry = registry
         self.settings = settings
+        # Follows the facts legal officers change in the database; without it, the shipped ones.
+        self.policy = policy
+
+    async def current_engine(self) -> Decider:
+        """The engine for the newest facts (one indexed read when they did not move)."""
+        return self.engine if self.policy is None else await self.policy.engine(self.store)
 
     def validate(self, raw: bytes, *, today: date | None = None) -> CanonicalMessage:
         """Parse and check the message against the schema and the registered channels."""
@@ -151,7 +159,10 @@ class IntakeService:
         # Repeats are rare: the insert finds them by the primary key (``store_new``) rather
         # than a read before planning that every new message would pay for.
         facts = derive_facts(message)
-        plans = plan_deliveries(message, facts, engine=self.engine, registry=self.registry)
+        engine = await self.current_engine()
+        plans = plan_deliveries(
+            message, facts, engine=engine, registry=self.registry, on=utcnow().date()
+        )
         problems = [p for plan in plans for p in plan.render_problems]
         if problems:
             # A repeat still gets its original answer, even if the rules changed meanwhile.

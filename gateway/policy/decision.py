@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 
 Outcome = Literal["allow", "redact", "review", "deny"]
 
@@ -19,13 +20,34 @@ class Finding:
     cite: str
     outcome: Outcome
     message: str
+    # The dated facts of the parties table the rule read, as a legal officer checks them.
+    facts: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
-        return {
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
             "rule": self.rule,
             "cite": self.cite,
             "outcome": self.outcome,
             "message": self.message,
+        }
+        if self.facts:
+            found["facts"] = list(self.facts)
+        return found
+
+
+@dataclass(frozen=True)
+class FactsBasis:
+    """Which facts a decision rested on, as of which day and which version of the facts."""
+
+    as_of: date
+    facts_version: int
+    facts: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "facts_version": self.facts_version,
+            "facts": list(self.facts),
         }
 
 
@@ -42,6 +64,7 @@ class Decision:
     recipients: tuple[str, ...] = ()
     pack_hash: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    basis: FactsBasis | None = None
 
     @property
     def allows_delivery(self) -> bool:

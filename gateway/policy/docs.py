@@ -55,10 +55,12 @@ def _vocabulary() -> list[str]:
         "`recipients` (the countries this decision is for; one country on a channel delivered "
         "per recipient).",
         "- `parties`: `parties.<instrument>` lists, of the countries the message involves "
-        "(its sender and every destination's recipients), those party to it on the day the "
-        "message was sent; `parties.unconfirmed.<instrument>` lists those whose entry no "
-        "source confirms. Use them for membership tests (`sender.country in "
-        "parties.selec_members`), not to count parties.",
+        "(its sender and every destination's recipients), those party to it on the day of "
+        "the transfer (the day of the decision: intake, or a later release or retry); "
+        "`parties.unconfirmed.<instrument>` lists those whose entry no source confirms. The "
+        "table is `mappings/parties.yaml` with legal officers' changes laid over it "
+        "([legal-officer.md](legal-officer.md)). Use them for membership tests "
+        "(`sender.country in parties.selec_members`), not to count parties.",
         "",
         "A rule that cannot be evaluated gives a `review` finding naming the rule. The "
         "channel's outcome is the strongest finding: deny > review > redact > allow.",

@@ -14,11 +14,13 @@ import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import cel
 
+from gateway.policy.basis import BasisWriter
 from gateway.policy.decision import Decision, Finding, Outcome, strongest
 from gateway.policy.errors import PolicyLoadError
 from gateway.policy.pack import Rule, RulePack, load_pack
@@ -90,6 +92,7 @@ class MessageEvaluation:
 
     message: CanonicalMessage
     facts: DerivedFacts
+    day: date
     channels: frozenset[str]
     vocabulary: _Vocabulary
     context: Any  # cel.Context
@@ -131,6 +134,15 @@ class PolicyEngine:
             channel: frozenset(r.id for r in pack.rules if not r.reads_destination)
             for channel, pack in self._packs.items()
         }
+        self._basis = BasisWriter(parties, self._rules_only())
+
+    def _rules_only(self) -> list[Rule]:
+        return [rule for _, rule in self._rules.values()]
+
+    def with_parties(self, parties: PartiesTable) -> PolicyEngine:
+        """The same packs deciding on another parties table (the shipped one plus the facts
+        legal officers changed); the packs were checked against the same instrument names."""
+        return PolicyEngine(self._packs, parties)
 
     def _vocabulary(self, channels: frozenset[str]) -> _Vocabulary:
         """The vocabulary of the packs a message goes to (computed once per channel set)."""
@@ -203,12 +215,20 @@ class PolicyEngine:
     # ------------------------------------------------------------------ deciding
 
     def evaluate(
-        self, message: CanonicalMessage, facts: DerivedFacts, *, channels: Iterable[str] = ()
+        self,
+        message: CanonicalMessage,
+        facts: DerivedFacts,
+        *,
+        channels: Iterable[str] = (),
+        on: date | None = None,
     ) -> MessageEvaluation:
         """The message's inputs converted once, for ``decide`` on each of its deliveries.
 
-        They cover the packs of the message's destinations and of ``channels``.
+        They cover the packs of the message's destinations and of ``channels``. Party facts
+        are read as they stand on ``on``, the day of the transfer; without it, on the day the
+        message was sent.
         """
+        day = on or message.sent_at.date()
         channels = frozenset(d.channel for d in message.destinations) | frozenset(channels)
         vocabulary = self._vocabulary(channels)
         variables = {
@@ -216,14 +236,14 @@ class PolicyEngine:
             "facts": facts_view(message, facts, vocabulary.fact_names),
             "sender": _project(sender_view(message), vocabulary.sender_fields),
             "parties": self._parties.lists_on(
-                message.sent_at.date(),
+                day,
                 vocabulary.party_names,
                 involved_countries(message),
                 vocabulary.unconfirmed_names,
             ),
         }
         inputs = MessageEvaluation(
-            message, facts, channels, vocabulary, cel.Context(variables=variables)
+            message, facts, day, channels, vocabulary, cel.Context(variables=variables)
         )
         inputs.context.set_variable_resolver(_resolver_of(inputs))
         return inputs
@@ -236,11 +256,15 @@ class PolicyEngine:
         *,
         recipients: tuple[str, ...],
         evaluation: MessageEvaluation | None = None,
+        on: date | None = None,
     ) -> Decision:
         """The channel's verdict: the strongest outcome of the rules that do not hold.
 
-        ``evaluation`` is ``evaluate(message, facts)``, made once by a caller deciding several
-        deliveries of the message; without it the inputs are converted for this call alone.
+        ``evaluation`` is ``evaluate(message, facts, on=...)``, made once by a caller deciding
+        several deliveries of the message; without it the inputs are converted for this call
+        alone. Party facts are read as they stand on ``on``, the day of the transfer (intake,
+        a release or a re-drive passes today), or the evaluation's day; without either, on
+        the day the message was sent.
         """
         pack = self._packs.get(destination.channel)
         if pack is None:
@@ -254,7 +278,8 @@ class PolicyEngine:
                 destination.channel, destination.product or "", "deny", (finding,), (), recipients
             )
         product = destination.product or pack.default_product
-        inputs = self._evaluation_for(message, facts, pack.channel, evaluation)
+        day = on or (evaluation.day if evaluation is not None else message.sent_at.date())
+        inputs = self._evaluation_for(message, facts, pack.channel, evaluation, day)
         inputs.destination = _project(
             destination_view(pack.channel, product, recipients),
             inputs.vocabulary.destination_fields,
@@ -263,9 +288,11 @@ class PolicyEngine:
         independent = self._independent[pack.channel]
         findings: list[Finding] = []
         paths: list[Steps] = []
+        applied: list[str] = []
         for rule in pack.rules:
             if not rule.applies_to(product, kind):
                 continue
+            applied.append(rule.id)
             if rule.id in independent:
                 result = inputs.settled.get(rule.id)
                 if result is None:
@@ -277,15 +304,19 @@ class PolicyEngine:
                 findings.append(failed)
                 paths.extend(rule_paths)
         outcome: Outcome = strongest([f.outcome for f in findings])
+        dated, basis = self._basis.attach(
+            findings, tuple(applied), (message.sender.country, *recipients), day
+        )
         return Decision(
             channel=pack.channel,
             product=product,
             outcome=outcome,
-            findings=tuple(findings),
+            findings=dated,
             redacted=tuple(steps_with_dependents(message, paths)) if paths else (),
             recipients=recipients,
             pack_hash=pack.sha256,
             extra={"pack_version": pack.version},
+            basis=basis,
         )
 
     def _evaluation_for(
@@ -294,13 +325,16 @@ class PolicyEngine:
         facts: DerivedFacts,
         channel: str,
         given: MessageEvaluation | None,
+        day: date,
     ) -> MessageEvaluation:
-        """``given`` when it was made for this message, these facts and a pack set with
-        ``channel``; a new evaluation when none was given or it lacks the channel's pack."""
+        """``given`` when it was made for this message, these facts, this day and a pack set
+        with ``channel``; a new evaluation when none was given or it lacks the channel's pack."""
         if given is not None and (given.message is not message or given.facts is not facts):
             raise ValueError("the evaluation was made for another message or other facts")
+        if given is not None and given.day != day:
+            raise ValueError("the evaluation was made for another day")
         if given is None or channel not in given.channels:
-            return self.evaluate(message, facts, channels=(channel,))
+            return self.evaluate(message, facts, channels=(channel,), on=day)
         return given
 
     def redact(self, message: CanonicalMessage, decision: Decision) -> CanonicalMessage:

@@ -2,10 +2,11 @@
 
 Each instrument (Interpol membership, the SELEC Convention, an agreement with Europol, ...)
 lists countries with the date from which they are bound, whether that fact is confirmed by a
-source, and the source itself. Rules see, for the day a message was sent, the codes of the
+source, and the source itself. Rules see, for the day of the transfer, the codes of the
 parties in force (``parties.<instrument>``) and the codes whose entry is not confirmed
 (``parties.unconfirmed.<instrument>``), so that a rule can hold a message for review instead of
-resting on an unverified fact.
+resting on an unverified fact. Legal officers' changes are laid over this table
+(``gateway.policy.overlay``).
 
 Dates may be partial (``2008``, ``2008-06``): a party known only by year or month counts from
 the last day of that period, so the table never makes a country a party earlier than it was.
@@ -46,6 +47,11 @@ class PartyEntry:
     confirmed: bool
     source: str
     note: str = ""
+    # Set when the entry comes from a legal officer's change stored in the database (the
+    # overlay) rather than the shipped file: who made it, on which day, and its change number.
+    changed_by: str = ""
+    changed_on: date | None = None
+    change_seq: int | None = None
 
     def in_force_on(self, day: date) -> bool:
         if not self.party:
@@ -64,6 +70,9 @@ class Instrument:
     cite: str
     entries: tuple[PartyEntry, ...]
 
+    def entry(self, country: str) -> PartyEntry | None:
+        return next((e for e in self.entries if e.country == country), None)
+
     def parties_on(self, day: date) -> list[str]:
         return sorted(e.country for e in self.entries if e.in_force_on(day))
 
@@ -74,10 +83,19 @@ class Instrument:
 class PartiesTable:
     """The loaded, validated table; ``lists_on`` gives what rule expressions see."""
 
-    def __init__(self, path: Path, instruments: Mapping[str, Instrument], digest: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        instruments: Mapping[str, Instrument],
+        digest: str,
+        *,
+        facts_version: int = 0,
+    ) -> None:
         self.path = path
         self.instruments = dict(instruments)
         self.digest = digest
+        # The newest database change folded into this table (0: the shipped file alone).
+        self.facts_version = facts_version
         self._lists_on = lru_cache(maxsize=1024)(self._compute_lists_on)
 
     def names(self) -> list[str]:

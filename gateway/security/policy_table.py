@@ -95,6 +95,10 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/v1/messages/{message_id}"): _rule("message", Action.READ_MESSAGES),
     ("GET", "/v1/messages/{message_id}/trace"): _rule("message", Action.READ_MESSAGES),
     ("GET", "/v1/messages/{message_id}/replies"): _rule("message", Action.READ_MESSAGES),
+    ("GET", "/v1/facts"): _rule("global", Action.READ_FACTS),
+    ("POST", "/v1/facts/{instrument}/{country}/confirm"): _rule("global", Action.CHANGE_FACTS),
+    ("POST", "/v1/facts/{instrument}/{country}/withdraw"): _rule("global", Action.CHANGE_FACTS),
+    ("PUT", "/v1/facts/{instrument}/{country}"): _rule("global", Action.CHANGE_FACTS),
 }
 
 # Routes Starlette serves itself (API documentation); no data behind them.

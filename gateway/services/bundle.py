@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import date
 
 from gateway.config import Settings
+from gateway.delivery.redecide import Reopener
 from gateway.services.audit_log import AuditReads
 from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
@@ -23,10 +25,15 @@ class Services:
 
 
 def build_services(
-    store: Store, settings: Settings, keyring: Keyring, adapters: Collection[str]
+    store: Store,
+    settings: Settings,
+    keyring: Keyring,
+    adapters: Collection[str],
+    reopen_for: Callable[[date], Reopener] | None = None,
 ) -> Services:
+    """``reopen_for``: decides a delivery put back on its way again, on that day."""
     return Services(
-        deliveries=DeliveryActions(store, settings),
+        deliveries=DeliveryActions(store, settings, reopen_for=reopen_for),
         channels=ChannelActions(store, settings, adapters),
         messages=MessageReads(store, keyring),
         audit=AuditReads(store),

@@ -9,11 +9,13 @@ actions is only the plan: the ``_*_move`` methods are where a delivery is moved 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from gateway.config import Settings
+from gateway.delivery.redecide import Reopener, reopened
 from gateway.delivery.transitions import (
     CANCELLABLE,
     RETRYABLE,
@@ -59,11 +61,20 @@ class DeliveryActions:
     """The delivery actions of one process (built once, with the process context)."""
 
     def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utcnow
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        reopen_for: Callable[[date], Reopener] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
+        # Decides a delivery put back on its way again, on the day it is (release, retry).
+        self._reopen_for = reopen_for
+
+    def _reopen(self, now: datetime) -> Reopener | None:
+        return None if self._reopen_for is None else self._reopen_for(now.date())
 
     async def retry(self, identity: Identity, delivery_id: str, reason: str | None) -> ActionResult:
         return await self._act(identity, Action.RETRY, delivery_id, reason, self._retry_move)
@@ -91,7 +102,11 @@ class DeliveryActions:
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
     ) -> Move:
         values = fresh_round(now, deadline_s(self._settings, ref.channel))
-        return Move(RETRYABLE, DeliveryState.QUEUED, values)
+        # Decided again on the retry's day: a deny blocks it, a review holds it again.
+        target, values, decided = reopened(
+            conn, ref, self._reopen(now), approved=False, allowed=RETRYABLE, values=values
+        )
+        return Move(RETRYABLE, target, values, decided)
 
     def _cancel_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
@@ -102,9 +117,13 @@ class DeliveryActions:
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
     ) -> Move:
         _four_eyes(ref, who)
-        values = {"review_actor": who.actor, "review_reason": why}
+        values: dict[str, Any] = {"review_actor": who.actor, "review_reason": why}
         values |= fresh_round(now, deadline_s(self._settings, ref.channel))
-        return Move(REVIEWABLE, DeliveryState.QUEUED, values)
+        # Decided again on the release's day: a deny of that day blocks it instead.
+        target, values, decided = reopened(
+            conn, ref, self._reopen(now), approved=True, allowed=REVIEWABLE, values=values
+        )
+        return Move(REVIEWABLE, target, values, decided)
 
     def _reject_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
@@ -141,6 +160,7 @@ class DeliveryActions:
                     "channel": ref.channel,
                     "from": ref.state,
                     "to": result.state,
+                    **(move.details or {}),
                 },
             )
             return result

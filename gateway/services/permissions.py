@@ -29,6 +29,7 @@ class Role(StrEnum):
     APPROVER = "approver"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    LEGAL = "legal"  # a legal officer: keeps the parties table's facts
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -40,6 +41,7 @@ class Reach(Enum):
     OWN_COUNTRY = "own_country"  # the one country the token was issued for
     SCOPE = "scope"  # the token's countries; a token without any is regional (every country)
     EVERY_COUNTRY = "every_country"
+    NO_COUNTRY = "no_country"  # the role works on no country's messages
 
 
 REACH: dict[Role, Reach] = {
@@ -48,6 +50,8 @@ REACH: dict[Role, Reach] = {
     Role.APPROVER: Reach.SCOPE,
     Role.AUDITOR: Reach.EVERY_COUNTRY,
     Role.ADMIN: Reach.EVERY_COUNTRY,
+    # Facts concern no country's messages; a legal officer reads none of them.
+    Role.LEGAL: Reach.NO_COUNTRY,
 }
 
 
@@ -71,6 +75,8 @@ class Action(StrEnum):
     RESUME = "channel.resume"
     # Answers from channels that matched no message (no country yet, so regional callers only).
     READ_UNMATCHED = "inbound.read_unmatched"
+    READ_FACTS = "fact.read"
+    CHANGE_FACTS = "fact.change"  # confirm, withdraw, set
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.READ_AUDIT: _may(Role.AUDITOR, Role.ADMIN),
     Action.READ_PAYLOAD: _may(*_OPERATORS),
     # The console shows messages: whoever may read them may sign in to read them there.
-    Action.SIGN_IN: _may(*_READERS),
+    Action.SIGN_IN: _may(*_READERS, Role.LEGAL),
     Action.RETRY: _may(*_OPERATORS),
     Action.CANCEL: _may(*_OPERATORS),
     Action.RELEASE: _may(Role.APPROVER),
@@ -107,6 +113,9 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.PAUSE: _may(*_OPERATORS, every_country=True),
     Action.RESUME: _may(*_OPERATORS, every_country=True),
     Action.READ_UNMATCHED: _may(*_STAFF, every_country=True),
+    # Facts of the parties table: staff read them; only legal officers change them.
+    Action.READ_FACTS: _may(*_STAFF, Role.LEGAL),
+    Action.CHANGE_FACTS: _may(Role.LEGAL),
 }
 
 
@@ -152,6 +161,8 @@ def visible_countries(identity: Identity) -> tuple[str, ...] | None:
         return None
     if reach is Reach.OWN_COUNTRY:
         return (identity.country,) if identity.country else ()
+    if reach is Reach.NO_COUNTRY:
+        return ()
     return identity.scope_countries or None
 
 

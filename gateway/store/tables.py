@@ -125,6 +125,8 @@ deliveries = Table(
     Column("receipt_json", Text, nullable=True),
     Column("review_actor", String(100), nullable=True),
     Column("review_reason", Text, nullable=True),
+    # The facts the current decision rested on, as of which day (``FactsBasis.as_dict``).
+    Column("decision_basis_json", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
@@ -257,6 +259,28 @@ inbound_cursors = Table(
     Column("polled_at", UTCDateTime, nullable=True),
     Column("last_error_class", String(64), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+# Legal officers' changes to the parties table, never updated or deleted: the newest row per
+# (instrument, country) is laid over mappings/parties.yaml, and the highest seq is the facts
+# version every process compares before it decides.
+fact_changes = Table(
+    "fact_changes",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("instrument", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("party", Boolean, nullable=False),
+    Column("since", Date, nullable=True),
+    Column("until", Date, nullable=True),
+    Column("confirmed", Boolean, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Index(None, "instrument", "country", "seq"),
 )
 
 

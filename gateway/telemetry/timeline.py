@@ -61,6 +61,7 @@ def _delivery_view(row: Any, attempt_rows: list[Any]) -> dict[str, Any]:
             "findings": json.loads(row.findings_json),
             "redacted": json.loads(row.redacted_json),
             "pack_hash": row.pack_hash,
+            "basis": json.loads(row.decision_basis_json) if row.decision_basis_json else None,
         },
         "payload": payload,
         "idempotency_key": row.idempotency_key,
