@@ -89,15 +89,18 @@ class AdapterRegistry:
         self._entries = {entry.name: entry for entry in entries}
 
     def get(self, name: str) -> Adapter:
+        """The adapter for ``name``; a KeyError naming the channel when none is registered."""
         try:
             return self._entries[name].adapter
         except KeyError:
             raise KeyError(f"no adapter registered for channel {name!r}") from None
 
     def entry(self, name: str) -> RegisteredAdapter:
+        """The registration behind a channel: class, source, mapping directory and code table."""
         return self._entries[name]
 
     def names(self) -> list[str]:
+        """Registered channel ids in a stable (sorted) order, for listings and iteration."""
         return sorted(self._entries)
 
     def __iter__(self) -> Iterator[Adapter]:

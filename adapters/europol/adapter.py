@@ -48,4 +48,5 @@ class EuropolAdapter(EuropolInbound, SoapAdapter):
         recipient: str | None,
         parent: etree._Element,
     ) -> None:
+        """SIENA addresses one Europol unit per envelope, so the body carries only ``recipient``."""
         build_siena_message(message, self.codes, recipient, parent=parent)

@@ -29,11 +29,14 @@ class HttpAdapter(Adapter):
         return parse_json_receipt(reply)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
+        """POST the stored bytes unchanged; the family's ``read_receipt`` reads the 2xx reply."""
         return await self.http.send(payload, context, self.read_receipt)
 
     async def ping(self, context: SendContext) -> Reachability:
+        """Any HTTP answer counts as reachable: ``HttpChannel.ping`` raises when none comes."""
         await self.http.ping(context)
         return Reachability.ANSWERED
 
     async def aclose(self) -> None:
+        """Close the HTTP clients this channel opened, on every event loop it used."""
         await self.http.aclose()

@@ -83,6 +83,7 @@ class SoapAdapter(HttpAdapter):
         )
 
     def validate_payload(self, body: bytes) -> list[str]:
+        """Whole-envelope check: size, SOAP envelope, then the body element against the body XSD."""
         return envelope_problems(body, self.body_element, self.body_xsd, self.max_payload_bytes)
 
     def tree_problems(self, root: etree._Element) -> list[str]:
@@ -94,4 +95,5 @@ class SoapAdapter(HttpAdapter):
         return reference_receipt(result, http_status)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
+        """Send through zeep over the family's HTTP client, so SOAP faults map like HTTP errors."""
         return await self.service.send(self.http, payload, context, self.read_result)

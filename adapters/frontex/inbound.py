@@ -52,5 +52,6 @@ class FrontexInbound:
     poll_path: ClassVar[str] = "feedback"
 
     async def poll(self, context: PollContext) -> PollBatch:
+        """Frontex answers in XML feedback batches read after the stored cursor."""
         body = await fetch_after(self.name, context, accept="application/xml")
         return parse_feedback_batch(body, context.max_bytes)

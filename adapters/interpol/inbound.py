@@ -106,5 +106,6 @@ class InterpolInbound:
     poll_path: ClassVar[str] = "responses"
 
     async def poll(self, context: PollContext) -> PollBatch:
+        """Interpol answers in JSON response lists read after the stored cursor."""
         body = await fetch_after(self.name, context, accept="application/json")
         return parse_responses(body, context.max_bytes)

@@ -51,5 +51,6 @@ class SelecAdapter(SelecInbound, SoapAdapter):
         recipient: str | None,
         parent: etree._Element,
     ) -> None:
+        """One SELEC request names every recipient country at once: all the decision's go in."""
         recipients = list(decision.recipients) or ([recipient] if recipient else [])
         build_selec_request(message, self.codes, recipients, parent=parent)

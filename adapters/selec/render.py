@@ -129,6 +129,7 @@ class _Builder(CodeCollector):
             _opt(case_el, "OpenedOn", _iso(case.opened_on))
 
     def content(self, root: etree._Element, msg: CanonicalMessage) -> None:
+        """The request's body: every canonical section the SELEC XSD carries, in its order."""
         _add(root, "Title", msg.subject)
         _opt(root, "Narrative", msg.summary)
         for i, person in enumerate(msg.persons):
