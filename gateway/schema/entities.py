@@ -53,6 +53,8 @@ class PersonName(FrozenModel):
 
 
 class BirthPlace(FrozenModel):
+    """Where a person was born; either part may be unknown."""
+
     country: CountryCode | None = None
     place: ShortText | None = None
 
@@ -73,6 +75,8 @@ class Person(FrozenModel):
 
 
 class Document(FrozenModel):
+    """An identity or travel document, ``holder`` naming the person it belongs to."""
+
     ref: Ref
     type: DocumentType
     number: ShortText | None = None
@@ -84,6 +88,8 @@ class Document(FrozenModel):
 
 
 class Vehicle(FrozenModel):
+    """A vehicle, boat or aircraft; registration and VIN identify it."""
+
     ref: Ref
     type: VehicleType
     make: ShortText | None = None
@@ -95,6 +101,8 @@ class Vehicle(FrozenModel):
 
 
 class Location(FrozenModel):
+    """A place; coordinates are given as a pair or not at all."""
+
     ref: Ref
     kind: LocationKind
     country: CountryCode | None = None
@@ -115,6 +123,8 @@ class Location(FrozenModel):
 
 
 class Organisation(FrozenModel):
+    """A company, group or other body in the case."""
+
     ref: Ref
     kind: OrganisationKind
     name: ShortText | None = None
@@ -122,6 +132,8 @@ class Organisation(FrozenModel):
 
 
 class Communication(FrozenModel):
+    """A phone number, address, account or profile, ``owner`` naming whose it is."""
+
     ref: Ref
     kind: CommunicationKind
     value: Text  # a profile URL can be long
@@ -129,6 +141,8 @@ class Communication(FrozenModel):
 
 
 class Event(FrozenModel):
+    """Something that happened, with where, when and which entities took part."""
+
     ref: Ref
     kind: EventKind
     at: EventTime | None = None
@@ -147,5 +161,7 @@ class Link(FrozenModel):
 
 
 class RouteStep(FrozenModel):
+    """One country on the route, in its role (origin, transit, destination)."""
+
     country: CountryCode
     role: RouteRole

@@ -30,6 +30,7 @@ class Violation:
     message: str
 
     def as_dict(self) -> dict[str, str]:
+        """The violation as the API and CLI report it."""
         return {"path": self.path, "type": self.type, "message": self.message}
 
 
@@ -42,6 +43,7 @@ class MessageInvalid(Exception):
         super().__init__(f"message invalid: {count} violation{'s' if count != 1 else ''}")
 
     def as_dict(self) -> dict[str, Any]:
+        """The body of the 422 answer: every violation found."""
         return {"violations": [v.as_dict() for v in self.violations]}
 
 

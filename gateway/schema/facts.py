@@ -36,6 +36,7 @@ class DerivedFacts:
     countries: list[str]
 
     def as_dict(self) -> dict[str, Any]:
+        """The facts as plain values, for audit records and the check report."""
         return asdict(self)
 
 

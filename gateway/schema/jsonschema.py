@@ -32,12 +32,14 @@ def render_json_schema() -> str:
 
 
 def write_json_schema(path: Path = DOC_PATH) -> Path:
+    """Write the JSON Schema (docs/schema by default); the file is checked in, so diffs show."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_json_schema(), encoding="utf-8")
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m gateway.schema [PATH]``; prints the path written."""
     args = sys.argv[1:] if argv is None else argv
     target = write_json_schema(Path(args[0]) if args else DOC_PATH)
     print(target)
