@@ -1,0 +1,1 @@
+"""The HTTP edge: routers that authenticate, call the services and translate their answers."""

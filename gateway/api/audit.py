@@ -23,6 +23,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class AuditEntryOut(BaseModel):
+    """One audit entry as the API shows it; the reason is the actor's own words."""
+
     seq: int
     at: datetime
     actor: str = Field(description="role and token id, or 'cli' / 'gateway'")
@@ -35,11 +37,15 @@ class AuditEntryOut(BaseModel):
 
 
 class AuditPage(BaseModel):
+    """A page of the audit log, oldest first, with where the next page starts."""
+
     items: list[AuditEntryOut]
     next_after: int | None = Field(description="pass as ?after= for the next page")
 
 
 class ChainVerification(BaseModel):
+    """Whether the hash chain of the audit log holds, and where it first breaks if not."""
+
     intact: bool
     entries: int
     first_bad_seq: int | None
@@ -61,6 +67,7 @@ async def list_audit(
     subject: Annotated[str | None, Query(max_length=200, description="e.g. message:<id>")] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
+    """Page through the audit log, optionally for one subject or action."""
     audit = get_context(request).services.audit
     return await audit.page(identity, after=after, limit=limit, subject=subject, action=action)
 
@@ -75,6 +82,7 @@ async def verify_audit(
     request: Request,
     identity: Annotated[Identity, Depends(caller_for(Action.READ_AUDIT))],
 ) -> dict[str, Any]:
+    """Recompute the audit log's hash chain; an emptied or edited log is not intact."""
     report = await get_context(request).services.audit.verify(identity)
     return {
         "intact": report.intact,

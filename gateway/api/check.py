@@ -45,6 +45,8 @@ class ChannelCheck(BaseModel):
 
 
 class CheckReport(BaseModel):
+    """Per channel, what the gateway would decide and render for the message."""
+
     channels: dict[str, ChannelCheck]
 
 
@@ -72,6 +74,7 @@ class CheckReport(BaseModel):
 async def check_message(
     request: Request, identity: Annotated[Identity, Depends(caller_for(Action.CHECK))]
 ) -> dict[str, Any]:
+    """Decide and render for every destination without storing or sending anything."""
     context = get_context(request)
     raw = await read_json_body(request, context.settings.max_body_bytes)
     message = context.intake.validate(raw)

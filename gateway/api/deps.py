@@ -21,6 +21,7 @@ TOKEN_CACHE_SECONDS = 5.0
 
 
 def get_context(request: Request) -> GatewayContext:
+    """The process context the app was built with, for routers and dependencies."""
     context: GatewayContext = request.app.state.context
     return context
 

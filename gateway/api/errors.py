@@ -49,6 +49,7 @@ def error_response(
     violations: Iterable[Violation] = (),
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """The one JSON error body every refusal uses, so callers parse a single shape."""
     body: dict[str, Any] = {
         "error": {
             "status": status,
@@ -73,6 +74,8 @@ def _loc_to_path(loc: Iterable[Any]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Map every GatewayError and request error to that body, with the status its kind has."""
+
     @app.exception_handler(GatewayError)
     async def _refusal(_: Request, exc: GatewayError) -> JSONResponse:
         headers = exc.headers if isinstance(exc, HeaderedRefusal) else None

@@ -35,6 +35,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 
 class FactOut(BaseModel):
+    """One party fact as the parties table holds it now, with its source and status."""
+
     instrument: str
     title: str
     country: str
@@ -50,6 +52,8 @@ class FactOut(BaseModel):
 
 
 class FactChangeOut(BaseModel):
+    """What a fact change did: its number, the fact as it now stands, holds released or kept."""
+
     change_seq: int = Field(description="the change's number: the facts version it made")
     action: str
     fact: FactOut
@@ -58,11 +62,15 @@ class FactChangeOut(BaseModel):
 
 
 class SourceRequest(BaseModel):
+    """A fact action needs a source: where the fact is stated."""
+
     source: Text = Field(description="where the fact is stated (URL and what it says)")
     note: str = Field("", max_length=2000)
 
 
 class SetRequest(SourceRequest):
+    """A fact as set: party or not, the dates it holds between, confirmed or not."""
+
     party: bool = True
     since: date | None = None
     until: date | None = Field(None, description="the first day it no longer holds")
@@ -87,9 +95,11 @@ def _changed(changed: FactChanged) -> FactChangeOut:
 async def list_facts(
     request: Request,
     identity: Reader,
+    *,
     instrument: Annotated[str | None, Query(max_length=64)] = None,
     unconfirmed: Annotated[bool, Query(description="only facts no source confirms")] = False,
 ) -> list[FactOut]:
+    """The parties table's facts, optionally one instrument's or only the unconfirmed ones."""
     facts = await get_context(request).facts.list(identity, instrument)
     return [_fact(f) for f in facts if not unconfirmed or not f.confirmed]
 
@@ -109,6 +119,7 @@ async def confirm_fact(
     identity: Officer,
     body: SourceRequest,
 ) -> FactChangeOut:
+    """A source states the fact as listed: it is confirmed, and holds resting on it may release."""
     facts = get_context(request).facts
     return _changed(await facts.confirm(identity, instrument, country, body.source, body.note))
 
@@ -127,6 +138,7 @@ async def withdraw_fact(
     identity: Officer,
     body: SourceRequest,
 ) -> FactChangeOut:
+    """The fact may no longer be relied on: deliveries resting on it are held again."""
     facts = get_context(request).facts
     return _changed(await facts.withdraw(identity, instrument, country, body.source, body.note))
 
@@ -146,6 +158,7 @@ async def set_fact(
     identity: Officer,
     body: SetRequest,
 ) -> FactChangeOut:
+    """Add a party fact or change its standing or dates; audited, with the source given."""
     edit = FactEdit(body.party, body.since, body.until, body.confirmed, body.note)
     facts = get_context(request).facts
     return _changed(await facts.set(identity, instrument, country, body.source, edit))

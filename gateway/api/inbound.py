@@ -37,6 +37,8 @@ def _refusal(exc: GatewayError) -> GatewayError:
 
 
 class InboundOut(BaseModel):
+    """How the gateway took one answer from a channel: stored, matched or not."""
+
     inbound_id: str
     channel: str
     channel_message_id: str = Field(description="the channel's own id of this answer")
@@ -49,6 +51,8 @@ class InboundOut(BaseModel):
 
 
 class AnswerSummaryOut(BaseModel):
+    """One stored answer to a message, without its canonical body."""
+
     inbound_id: str
     channel: str
     channel_message_id: str
@@ -63,6 +67,8 @@ class AnswerSummaryOut(BaseModel):
 
 
 class UnmappedOut(BaseModel):
+    """A channel value the reply could not map to a canonical code, kept for operators."""
+
     path: str
     list: str
     value: str = Field(description="the channel's value, as it came")
@@ -70,12 +76,16 @@ class UnmappedOut(BaseModel):
 
 
 class ReplyOut(AnswerSummaryOut):
+    """An answer with its canonical reply and what did not map."""
+
     reply: dict[str, Any] | None = Field(description="the canonical message (kind: reply)")
     unmapped: list[UnmappedOut]
     problems: list[str]
 
 
 class RepliesOut(BaseModel):
+    """Every answer to one message, oldest first."""
+
     message_id: str
     replies: list[ReplyOut] = Field(description="oldest first")
 
@@ -128,6 +138,7 @@ async def receive_inbound(
     request: Request,
     channel: Annotated[str, Path(max_length=32, pattern=r"^[a-z][a-z0-9_]{1,31}$")],
 ) -> JSONResponse:
+    """A channel pushes an answer; the channel's own credential authenticates it, not a token."""
     service = get_context(request).inbound
     try:
         service.receiver(channel)
@@ -158,6 +169,7 @@ async def get_replies(
     request: Request,
     identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
 ) -> dict[str, Any]:
+    """The answers to a message, for the country that sent it (others get 404)."""
     context = get_context(request)
     mid = str(message_id)
     replies = await context.store.read(lambda conn: message_replies(conn, context.keyring, mid))
@@ -189,5 +201,6 @@ async def get_unmatched(
     request: Request,
     identity: Annotated[Identity, Depends(caller_for(Action.READ_UNMATCHED))],
 ) -> list[dict[str, Any]]:
+    """Answers no sent delivery matched, kept for operators to look at."""
     context = get_context(request)
     return await context.store.read(unmatched_answers)

@@ -36,6 +36,7 @@ class RequestTimeoutMiddleware:
         self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 503 when the app has not started its answer within the timeout."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -57,6 +57,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def submit_message(
     request: Request, identity: Annotated[Identity, Depends(caller_for(Action.SUBMIT))]
 ) -> JSONResponse:
+    """Accept a canonical message: 202 with its deliveries, 200 replaying an identical repeat."""
     context = get_context(request)
     raw = await read_json_body(request, context.settings.max_body_bytes)
     answer = await context.intake.accept(
@@ -76,6 +77,7 @@ async def get_message(
     request: Request,
     identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
 ) -> dict[str, Any]:
+    """A message's status and deliveries; another country's message answers as a missing one."""
     # Another country's message answers exactly like a missing one.
     return await get_context(request).services.messages.status(identity, str(message_id))
 
@@ -97,6 +99,7 @@ async def get_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
+    """The caller's messages, newest first, filtered, one cursor page at a time."""
     for stamp in (since, until):
         if stamp is not None and stamp.tzinfo is None:
             raise GatewayError(

@@ -32,6 +32,7 @@ def _exposition(collector: StoreCollector) -> bytes:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "text exposition"}},
 )
 async def metrics(request: Request) -> Response:
+    """Prometheus exposition: process metrics plus queue gauges read from the store."""
     context = get_context(request)
     collector = StoreCollector(context.store, context.registry.names())
     body = await run_in_threadpool(_exposition, collector)

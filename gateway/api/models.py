@@ -8,12 +8,16 @@ from pydantic import BaseModel, Field
 
 
 class ViolationOut(BaseModel):
+    """One problem with the request, at the JSON path where it is."""
+
     path: str = Field(description="JSON path of the offending element, e.g. $.persons[0].role")
     type: str = Field(description="machine-readable kind of problem")
     message: str = Field(description="what is wrong (never echoes the submitted value)")
 
 
 class ErrorDetail(BaseModel):
+    """The body of every error answer."""
+
     status: int
     code: str
     message: str
@@ -32,6 +36,8 @@ def _absent(value: object) -> bool:
 
 
 class FindingOut(BaseModel):
+    """One rule finding that shaped a decision, with the instrument it rests on."""
+
     rule: str
     cite: str
     outcome: str
@@ -45,12 +51,16 @@ class FindingOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """The decision for one delivery and what it removed."""
+
     outcome: str = Field(description="allow, redact, review or deny")
     findings: list[FindingOut]
     redacted: list[str]
 
 
 class AcceptedDelivery(BaseModel):
+    """One delivery made for an accepted message, with its decision."""
+
     id: str
     channel: str
     recipient: str | None
@@ -62,6 +72,8 @@ class AcceptedDelivery(BaseModel):
 
 
 class Links(BaseModel):
+    """Where to read the message's status and its trace."""
+
     self: str
     trace: str
 
@@ -78,6 +90,8 @@ class AcceptedMessage(BaseModel):
 
 
 class DeliveryStatus(BaseModel):
+    """One delivery of a message as it stands now."""
+
     id: str
     channel: str
     recipient: str | None
@@ -95,11 +109,15 @@ class DeliveryStatus(BaseModel):
 
 
 class SenderOut(BaseModel):
+    """The sending authority of a message."""
+
     country: str
     agency: str
 
 
 class MessageStatusOut(BaseModel):
+    """A message's overall status and every delivery."""
+
     message_id: str
     status: str = Field(description="in_progress, delivered, partial, failed or blocked")
     sender: SenderOut
@@ -113,6 +131,8 @@ class MessageStatusOut(BaseModel):
 
 
 class MessageSummary(BaseModel):
+    """One message in a listing, without its deliveries."""
+
     message_id: str
     status: str
     sender_country: str
@@ -124,5 +144,7 @@ class MessageSummary(BaseModel):
 
 
 class MessageList(BaseModel):
+    """A page of messages and the cursor to the next."""
+
     items: list[MessageSummary]
     next_cursor: str | None = Field(description="pass as ?cursor= to get the next page")

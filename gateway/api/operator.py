@@ -37,6 +37,8 @@ class ActionRequest(BaseModel):
 
 
 class DeliveryActionOut(BaseModel):
+    """A delivery before and after an operator action."""
+
     delivery_id: str
     message_id: str
     channel: str
@@ -46,16 +48,22 @@ class DeliveryActionOut(BaseModel):
 
 
 class RedriveOut(BaseModel):
+    """How many failed deliveries a re-drive put back in the queue."""
+
     channel: str
     requeued: int = Field(description="failed deliveries put back in the queue")
 
 
 class ChannelSwitchOut(BaseModel):
+    """A channel's paused flag after pause or resume."""
+
     channel: str
     paused: bool
 
 
 class ChannelOut(BaseModel):
+    """One channel's configuration and gate as operators see it."""
+
     channel: str
     configured: bool = Field(description="the channel has a destination URL in settings")
     paused: bool
@@ -69,10 +77,13 @@ class ChannelOut(BaseModel):
 
 
 class ChannelsOut(BaseModel):
+    """Every channel's gate."""
+
     channels: list[ChannelOut]
 
 
 def action_out(result: ActionResult) -> DeliveryActionOut:
+    """The service's action result as the API answers it."""
     return DeliveryActionOut(
         delivery_id=result.delivery_id,
         message_id=result.message_id,
@@ -101,6 +112,7 @@ async def retry_now(
     identity: Annotated[Identity, Depends(caller_for(Action.RETRY))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> DeliveryActionOut:
+    """Send a waiting delivery now instead of at its next attempt time."""
     actions = get_context(request).services.deliveries
     return action_out(await actions.retry(identity, str(delivery_id), _reason(body)))
 
@@ -119,6 +131,7 @@ async def cancel(
     identity: Annotated[Identity, Depends(caller_for(Action.CANCEL))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> DeliveryActionOut:
+    """Cancel a delivery that is not yet delivered; audited with the reason given."""
     actions = get_context(request).services.deliveries
     return action_out(await actions.cancel(identity, str(delivery_id), _reason(body)))
 
@@ -137,6 +150,7 @@ async def redrive(
     identity: Annotated[Identity, Depends(caller_for(Action.REDRIVE))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> RedriveOut:
+    """Put a channel's failed deliveries back in the queue."""
     channels = get_context(request).services.channels
     count = await channels.redrive(identity, channel, _reason(body))
     return RedriveOut(channel=channel, requeued=count)
@@ -156,6 +170,7 @@ async def pause(
     identity: Annotated[Identity, Depends(caller_for(Action.PAUSE))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> ChannelSwitchOut:
+    """Stop sending on a channel; queued deliveries wait until it is resumed."""
     channels = get_context(request).services.channels
     paused = await channels.pause(identity, channel, _reason(body))
     return ChannelSwitchOut(channel=channel, paused=paused)
@@ -173,6 +188,7 @@ async def resume(
     identity: Annotated[Identity, Depends(caller_for(Action.RESUME))],
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> ChannelSwitchOut:
+    """Send on a paused channel again."""
     channels = get_context(request).services.channels
     paused = await channels.resume(identity, channel, _reason(body))
     return ChannelSwitchOut(channel=channel, paused=paused)
@@ -188,6 +204,7 @@ async def list_channels(
     request: Request,
     identity: Annotated[Identity, Depends(caller_for(Action.READ_CHANNELS))],
 ) -> ChannelsOut:
+    """Every channel's configuration, pause flag and breaker."""
     views = await get_context(request).services.channels.overview(identity)
     return ChannelsOut(
         channels=[ChannelOut.model_validate(view, from_attributes=True) for view in views]

@@ -45,6 +45,7 @@ async def release(
     identity: Annotated[Identity, Depends(caller_for(Action.RELEASE))],
     body: ReviewRequest,
 ) -> DeliveryActionOut:
+    """An approver lets a held delivery go; the reason is audited."""
     actions = get_context(request).services.deliveries
     return action_out(await actions.release(identity, str(delivery_id), body.reason))
 
@@ -63,5 +64,6 @@ async def reject(
     identity: Annotated[Identity, Depends(caller_for(Action.REJECT))],
     body: ReviewRequest,
 ) -> DeliveryActionOut:
+    """An approver refuses a held delivery for good; the reason is audited."""
     actions = get_context(request).services.deliveries
     return action_out(await actions.reject(identity, str(delivery_id), body.reason))

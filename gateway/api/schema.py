@@ -13,4 +13,5 @@ router = APIRouter(prefix="/v1", tags=["schema"])
 
 @router.get("/schema", summary="JSON Schema of the canonical message v1")
 async def get_schema() -> dict[str, Any]:
+    """The canonical message JSON Schema the gateway validates against."""
     return canonical_json_schema()

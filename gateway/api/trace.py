@@ -22,6 +22,8 @@ def _absent(value: object) -> bool:
 
 
 class FindingOut(BaseModel):
+    """One rule finding in a trace, with the facts it rested on."""
+
     rule: str
     cite: str = Field(description="instrument and article the rule rests on")
     outcome: str
@@ -34,12 +36,16 @@ class FindingOut(BaseModel):
 
 
 class BasisOut(BaseModel):
+    """Which facts, read for which day, a decision rested on."""
+
     as_of: str = Field(description="the day the facts were read for (the transfer's day)")
     facts_version: int = Field(description="the newest fact change the decision saw")
     facts: list[str]
 
 
 class DecisionOut(BaseModel):
+    """A delivery's decision with the rule pack and facts behind it."""
+
     outcome: str = Field(description="allow, redact, review or deny")
     findings: list[FindingOut]
     redacted: list[str] = Field(description="JSON paths removed before rendering")
@@ -50,12 +56,16 @@ class DecisionOut(BaseModel):
 
 
 class PayloadOut(BaseModel):
+    """The stored payload's hash and size; the bytes are never shown."""
+
     sha256: str
     size: int
     content_type: str | None
 
 
 class AttemptOut(BaseModel):
+    """One send attempt: when, how long, and what came of it."""
+
     number: int
     started_at: str | None
     ended_at: str | None
@@ -70,6 +80,8 @@ class AttemptOut(BaseModel):
 
 
 class DeliveryTraceOut(BaseModel):
+    """One delivery's decision, payload, attempts and receipt."""
+
     id: str
     channel: str
     recipient: str | None
@@ -88,6 +100,8 @@ class DeliveryTraceOut(BaseModel):
 
 
 class ActionOut(BaseModel):
+    """An audited action taken on the message or one of its deliveries."""
+
     seq: int
     at: str | None
     actor: str
@@ -98,6 +112,8 @@ class ActionOut(BaseModel):
 
 
 class EventOut(BaseModel):
+    """One line of the timeline merged from intake, decisions, attempts, replies and actions."""
+
     at: str | None
     type: str = Field(
         description="received, validated, decision, rendered, attempt, receipt, reply or action"
@@ -125,11 +141,15 @@ class ReplySummaryOut(BaseModel):
 
 
 class SenderOut(BaseModel):
+    """The sending authority."""
+
     country: str
     agency: str
 
 
 class TraceOut(BaseModel):
+    """Everything that happened to one message, for an operator following it."""
+
     message_id: str
     trace_id: str | None = Field(description="OpenTelemetry trace id of the intake")
     traceparent: str | None = Field(description="the intake span's W3C context")
@@ -166,4 +186,5 @@ async def get_trace(
     request: Request,
     identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
 ) -> dict[str, Any]:
+    """The message's full trace; another country's message answers as a missing one."""
     return await get_context(request).services.messages.trace(identity, str(message_id))
