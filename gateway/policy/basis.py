@@ -38,6 +38,7 @@ class BasisWriter:
         self._read: dict[tuple[str, ...], frozenset[str]] = {}
 
     def instruments_of(self, rule_id: str) -> frozenset[str]:
+        """The instruments whose party lists the rule reads; empty for a rule that reads none."""
         return self._instruments.get(rule_id, frozenset())
 
     def _line(self, instrument: str, country: str, day: date) -> str:

@@ -24,6 +24,7 @@ class Finding:
     facts: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """The finding as stored and reported; ``facts`` only when the rule read party facts."""
         found: dict[str, Any] = {
             "rule": self.rule,
             "cite": self.cite,
@@ -44,6 +45,7 @@ class FactsBasis:
     facts: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
+        """The basis as stored with the delivery, so a later reader sees what the decision saw."""
         return {
             "as_of": self.as_of.isoformat(),
             "facts_version": self.facts_version,
@@ -68,6 +70,7 @@ class Decision:
 
     @property
     def allows_delivery(self) -> bool:
+        """True for allow and redact: the delivery goes out (redact after removing the paths)."""
         return self.outcome in ("allow", "redact")
 
 

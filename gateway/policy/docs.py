@@ -157,6 +157,9 @@ def render_rules_doc(engine: PolicyEngine) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m gateway.policy.docs [PATH]``: rewrite docs/rules.md from the
+    packs.
+    """
     args = sys.argv[1:] if argv is None else argv
     target = Path(args[0]) if args else OUTPUT
     text = render_rules_doc(PolicyEngine.load(MAPPINGS))

@@ -100,6 +100,7 @@ class MessageEvaluation:
     settled: dict[str, RuleResult] = field(default_factory=dict)
 
     def resolve(self, name: str) -> Any:
+        """CEL's lookup of ``destination``; other names are not this context's to answer."""
         return self.destination if name == "destination" else None
 
 
@@ -193,19 +194,24 @@ class PolicyEngine:
     # ------------------------------------------------------------------ inspection
 
     def channels(self) -> list[str]:
+        """The channels with a rule pack, in load order."""
         return list(self._packs)
 
     def pack(self, channel: str) -> RulePack:
+        """The rule pack of ``channel``; KeyError when it has none."""
         return self._packs[channel]
 
     def pack_hash(self, channel: str) -> str:
+        """SHA-256 of the channel's pack, stored with each decision to show which rules decided."""
         return self._packs[channel].sha256
 
     @property
     def parties(self) -> PartiesTable:
+        """The party facts the engine decides with (file plus stored changes)."""
         return self._parties
 
     def rules(self) -> list[tuple[RulePack, Rule]]:
+        """Every rule of every pack with the pack it belongs to."""
         return list(self._rules.values())
 
     def rule(self, rule_id: str) -> tuple[RulePack, Rule]:
@@ -338,6 +344,7 @@ class PolicyEngine:
         return given
 
     def redact(self, message: CanonicalMessage, decision: Decision) -> CanonicalMessage:
+        """The message with the decision's paths removed; the original is left as it was."""
         return apply_redactions(message, decision)
 
 

@@ -49,11 +49,15 @@ class _Spec(BaseModel):
 
 
 class AppliesSpec(_Spec):
+    """Which products and message kinds a rule applies to; empty means all."""
+
     products: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
 
 
 class RuleSpec(_Spec):
+    """One rule as written in a pack file."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
     cite: str = Field(min_length=3)
     applies: AppliesSpec = AppliesSpec()
@@ -65,6 +69,8 @@ class RuleSpec(_Spec):
 
 
 class PackSpec(_Spec):
+    """A rule pack file as written, checked before any expression is compiled."""
+
     channel: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
     version: str = Field(min_length=1)
     instrument: str = Field(min_length=1)
@@ -91,9 +97,11 @@ class Rule:
 
     @property
     def reads_destination(self) -> bool:
+        """True when the expression reads ``destination``: it is evaluated per destination."""
         return self.references["destination"] != set()
 
     def applies_to(self, product: str, kind: str) -> bool:
+        """Whether the rule applies to a delivery of ``product`` for a message of ``kind``."""
         return (not self.products or product in self.products) and (
             not self.kinds or kind in self.kinds
         )

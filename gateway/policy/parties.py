@@ -54,6 +54,7 @@ class PartyEntry:
     change_seq: int | None = None
 
     def in_force_on(self, day: date) -> bool:
+        """A party on ``day``: listed as a party, on or after ``since`` and before ``until``."""
         if not self.party:
             return False
         if self.since is not None and day < self.since:
@@ -71,12 +72,15 @@ class Instrument:
     entries: tuple[PartyEntry, ...]
 
     def entry(self, country: str) -> PartyEntry | None:
+        """The country's entry in this instrument, or None when it is not listed."""
         return next((e for e in self.entries if e.country == country), None)
 
     def parties_on(self, day: date) -> list[str]:
+        """The countries that are parties on ``day``, sorted."""
         return sorted(e.country for e in self.entries if e.in_force_on(day))
 
     def unconfirmed(self) -> list[str]:
+        """The countries whose entry no source confirms yet, sorted."""
         return sorted(e.country for e in self.entries if not e.confirmed)
 
 
@@ -99,6 +103,7 @@ class PartiesTable:
         self._lists_on = lru_cache(maxsize=1024)(self._compute_lists_on)
 
     def names(self) -> list[str]:
+        """The instrument names in the table, sorted."""
         return sorted(self.instruments)
 
     def lists_on(
@@ -196,29 +201,34 @@ def load_parties(path: Path) -> PartiesTable:
         raise PolicyLoadError(path, f"is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(document, dict) or not isinstance(document.get("instruments"), dict):
         raise PolicyLoadError(path, "must be a mapping with an 'instruments' mapping")
-    instruments: dict[str, Instrument] = {}
-    for name, body in document["instruments"].items():
-        if not isinstance(name, str) or not _INSTRUMENT_NAME.match(name) or name == UNCONFIRMED:
-            raise PolicyLoadError(path, f"instrument name {name!r} is not allowed")
-        if not isinstance(body, dict):
-            raise PolicyLoadError(path, f"instrument {name}: must be a mapping")
-        unknown = set(body) - _INSTRUMENT_KEYS
-        if unknown:
-            raise PolicyLoadError(path, f"instrument {name}: unknown keys {sorted(unknown)}")
-        entries_raw = body.get("entries")
-        if not isinstance(entries_raw, list) or not entries_raw:
-            raise PolicyLoadError(path, f"instrument {name}: entries must be a non-empty list")
-        entries = tuple(
-            _entry(e, file=path, where=f"instrument {name} entry {i}")
-            for i, e in enumerate(entries_raw)
-        )
-        seen: set[str] = set()
-        for entry in entries:
-            if entry.country in seen:
-                raise PolicyLoadError(path, f"instrument {name}: {entry.country} listed twice")
-            seen.add(entry.country)
-        for key in ("title", "cite"):
-            if not isinstance(body.get(key), str) or not body[key].strip():
-                raise PolicyLoadError(path, f"instrument {name}: {key} is required")
-        instruments[name] = Instrument(name, body["title"], body["cite"], entries)
+    instruments = {
+        name: _instrument(name, body, path) for name, body in document["instruments"].items()
+    }
     return PartiesTable(path, instruments, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def _instrument(name: object, body: object, path: Path) -> Instrument:
+    """One instrument of the file, checked; the error names the instrument and what is wrong."""
+    if not isinstance(name, str) or not _INSTRUMENT_NAME.match(name) or name == UNCONFIRMED:
+        raise PolicyLoadError(path, f"instrument name {name!r} is not allowed")
+    if not isinstance(body, dict):
+        raise PolicyLoadError(path, f"instrument {name}: must be a mapping")
+    unknown = set(body) - _INSTRUMENT_KEYS
+    if unknown:
+        raise PolicyLoadError(path, f"instrument {name}: unknown keys {sorted(unknown)}")
+    entries_raw = body.get("entries")
+    if not isinstance(entries_raw, list) or not entries_raw:
+        raise PolicyLoadError(path, f"instrument {name}: entries must be a non-empty list")
+    entries = tuple(
+        _entry(e, file=path, where=f"instrument {name} entry {i}")
+        for i, e in enumerate(entries_raw)
+    )
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.country in seen:
+            raise PolicyLoadError(path, f"instrument {name}: {entry.country} listed twice")
+        seen.add(entry.country)
+    for key in ("title", "cite"):
+        if not isinstance(body.get(key), str) or not body[key].strip():
+            raise PolicyLoadError(path, f"instrument {name}: {key} is required")
+    return Instrument(name, body["title"], body["cite"], entries)

@@ -32,6 +32,7 @@ def parse_path(path: str) -> tuple[Step, ...]:
 
 
 def format_path(steps: tuple[Step, ...]) -> str:
+    """A JSON path such as ``$.persons[0].names``, as findings and redactions name fields."""
     return "$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
 
 

@@ -23,16 +23,20 @@ class PlannedDecision(Protocol):
     """What the report needs of a planned delivery (intake's ``PlannedDelivery`` fits)."""
 
     @property
-    def channel(self) -> str: ...
+    def channel(self) -> str:
+        """The channel the decision was made for."""
 
     @property
-    def recipient(self) -> str | None: ...
+    def recipient(self) -> str | None:
+        """The recipient, for per-recipient channels; None otherwise."""
 
     @property
-    def decision(self) -> Decision: ...
+    def decision(self) -> Decision:
+        """The decision to report."""
 
 
 def decision_view(decision: Decision) -> dict[str, Any]:
+    """A decision as reports show it: outcome, findings, redacted paths."""
     return {
         "outcome": decision.outcome,
         "findings": [f.as_dict() for f in decision.findings],

@@ -23,6 +23,10 @@ _ROLES = frozenset(r.value for r in PersonRole)
 
 @dataclass(frozen=True)
 class Selector:
+    """A named set of message fields a redaction can remove; ``takes_roles`` allows
+    ``name:role,...``.
+    """
+
     name: str
     description: str
     takes_roles: bool
@@ -74,36 +78,46 @@ def _unlinked(message: CanonicalMessage, _args: tuple[str, ...]) -> list[Steps]:
 SELECTORS: dict[str, Selector] = {
     s.name: s
     for s in (
-        Selector("persons", "every person", False, _all("persons")),
+        Selector("persons", "every person", takes_roles=False, resolve=_all("persons")),
         Selector(
             "persons_by_role",
             "the persons with one of the given roles (persons_by_role:victim,witness)",
-            True,
-            _persons_by_role,
+            takes_roles=True,
+            resolve=_persons_by_role,
         ),
         Selector(
             "victims_or_witnesses_without_suspect",
             "victims and witnesses with no link to a suspect or facilitator",
-            False,
-            _unlinked,
+            takes_roles=False,
+            resolve=_unlinked,
         ),
-        Selector("documents", "every document", False, _all("documents")),
-        Selector("documents.number", "the number of every document", False, _document_numbers),
-        Selector("communications", "every communication", False, _all("communications")),
+        Selector("documents", "every document", takes_roles=False, resolve=_all("documents")),
+        Selector(
+            "documents.number",
+            "the number of every document",
+            takes_roles=False,
+            resolve=_document_numbers,
+        ),
+        Selector(
+            "communications",
+            "every communication",
+            takes_roles=False,
+            resolve=_all("communications"),
+        ),
         Selector(
             "vehicles.registration_except_boat_aircraft",
             "registration and VIN of every vehicle that is not a boat or an aircraft",
-            False,
-            _road_vehicle_ids,
+            takes_roles=False,
+            resolve=_road_vehicle_ids,
         ),
         Selector(
             "special_categories",
             "the special-category markers and the description of every person who has them "
             "(special_categories:victim,witness limits it to those roles)",
-            True,
-            _special_categories,
+            takes_roles=True,
+            resolve=_special_categories,
         ),
-        Selector("attachments", "every attachment", False, _all("attachments")),
+        Selector("attachments", "every attachment", takes_roles=False, resolve=_all("attachments")),
     )
 }
 

@@ -234,10 +234,12 @@ def fact_names() -> frozenset[str]:
 
 
 def sender_view(message: CanonicalMessage) -> dict[str, str]:
+    """What rule expressions see of the sender: country and agency only."""
     return {"country": message.sender.country, "agency": message.sender.agency}
 
 
 def destination_view(channel: str, product: str, recipients: Iterable[str]) -> dict[str, Any]:
+    """What rule expressions see of one destination."""
     return {"channel": channel, "product": product, "recipients": list(recipients)}
 
 
@@ -259,4 +261,5 @@ def union_references(found: Iterable[set[str] | None]) -> frozenset[str] | None:
 
 
 def unconfirmed_instruments(expression: str) -> set[str]:
+    """The instruments whose unconfirmed list the expression reads, to record them as its basis."""
     return set(re.findall(r"\bparties\s*\.\s*unconfirmed\s*\.\s*([A-Za-z_]\w*)", expression))
