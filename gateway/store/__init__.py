@@ -1,0 +1,1 @@
+"""The database: tables, migrations, encryption of personal data at rest, and queries."""

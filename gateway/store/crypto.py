@@ -39,6 +39,9 @@ class Keyring:
         return self.active_id, nonce + sealed
 
     def decrypt(self, key_id: str, blob: bytes, *, aad: bytes) -> bytes:
+        """Open a blob sealed under ``key_id``; fails when the key is gone or the blob or aad
+        differ.
+        """
         key = self.keys.get(key_id)
         if key is None:
             raise KeyringError(f"key {key_id!r} is not in the keyring")
@@ -52,16 +55,19 @@ class Keyring:
         return Keyring(active_id=key_id, keys=keys)
 
     def without_keys(self, key_ids: set[str]) -> Keyring:
+        """The keyring without retired keys; the active key can never be one of them."""
         if self.active_id in key_ids:
             raise KeyringError("the active key cannot be retired")
         return Keyring(self.active_id, {k: v for k, v in self.keys.items() if k not in key_ids})
 
     def to_json(self) -> str:
+        """The keyring as stored in the key file or MARRI_KEYS_JSON."""
         encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(self.keys.items())}
         return json.dumps({"active": self.active_id, "keys": encoded}, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Keyring:
+        """Read a keyring; KeyringError without quoting the material when it is not valid."""
         try:
             data = json.loads(text)
             keys = {str(k): base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
@@ -78,6 +84,7 @@ class Keyring:
 
     @classmethod
     def generate(cls) -> Keyring:
+        """A keyring with one fresh random active key."""
         return cls(active_id="", keys={}).with_new_active_key()
 
 
@@ -159,8 +166,10 @@ def load_or_create_keyring(path: Path) -> Keyring:
 
 
 def message_aad(message_id: str) -> bytes:
+    """Associated data of a message body: the blob opens only on its own row."""
     return b"marri:message:" + message_id.encode("ascii")
 
 
 def payload_aad(delivery_id: str) -> bytes:
+    """Associated data of a payload: the blob opens only for its own delivery."""
     return b"marri:payload:" + delivery_id.encode("ascii")

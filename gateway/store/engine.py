@@ -106,13 +106,18 @@ class Store:
 
     @property
     def dialect(self) -> str:
+        """The database dialect name (``sqlite`` or ``postgresql``), where SQL differs between
+        them.
+        """
         return self.write_engine.dialect.name
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one write transaction, committed when it returns."""
         with self.write_engine.begin() as conn:
             return fn(conn)
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` on a read connection; whatever it did is rolled back."""
         with self.read_engine.connect() as conn:
             try:
                 return fn(conn)
@@ -132,10 +137,12 @@ class Store:
         return await loop.run_in_executor(self._writer, self.write_sync, fn)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` on a read connection off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reader, self.read_sync, fn)
 
     def close(self) -> None:
+        """Stop the writer and reader threads, then dispose of the connection pools."""
         if self._group_writer is not None:
             self._group_writer.close()
         if self._writer is not None:

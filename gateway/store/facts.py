@@ -25,10 +25,12 @@ _CHANGES = select(fact_changes).order_by(fact_changes.c.seq)
 
 
 def facts_version(conn: Connection) -> int:
+    """The newest fact change's number; 0 when the table is as the file says."""
     return int(conn.execute(_VERSION).scalar_one())
 
 
 def stored_changes(conn: Connection) -> list[FactChange]:
+    """Every stored fact change, oldest first, to lay over the file's facts."""
     return [
         FactChange(
             seq=int(row.seq),
@@ -91,6 +93,7 @@ class LivePolicy:
 
     @property
     def version(self) -> int:
+        """The facts version the cached engine was built for."""
         return self._engine.parties.facts_version
 
     def engine_at(self, conn: Connection) -> PolicyEngine:

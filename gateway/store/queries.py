@@ -67,6 +67,8 @@ def message_view(conn: Connection, message_id: str) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class MessageFilter:
+    """Which messages a listing shows; ``visible_countries`` keeps a sender to its own."""
+
     state: str | None = None  # a delivery state some delivery of the message is in
     channel: str | None = None
     sender_country: str | None = None
@@ -81,11 +83,13 @@ class BadCursor(ValueError):
 
 
 def encode_cursor(received_at: datetime, message_id: str) -> str:
+    """An opaque cursor after the given message, in listing order (newest first)."""
     raw = f"{received_at.isoformat()}|{message_id}".encode()
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor stands for; BadCursor when it was not made by ``encode_cursor``."""
     try:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
         stamp, message_id = text.split("|", 1)
@@ -105,32 +109,8 @@ def list_messages(
         messages.c.priority,
         messages.c.received_at,
     )
-    conditions: list[ColumnElement[bool]] = []
-    if flt.visible_countries is not None:
-        conditions.append(messages.c.sender_country.in_(flt.visible_countries))
-    if flt.sender_country:
-        conditions.append(messages.c.sender_country == flt.sender_country)
-    if flt.since:
-        conditions.append(messages.c.received_at >= flt.since)
-    if flt.until:
-        conditions.append(messages.c.received_at < flt.until)
-    delivery_conditions: list[ColumnElement[bool]] = [deliveries.c.message_id == messages.c.id]
-    if flt.state:
-        delivery_conditions.append(deliveries.c.state == flt.state)
-    if flt.channel:
-        delivery_conditions.append(deliveries.c.channel == flt.channel)
-    if flt.state or flt.channel:
-        conditions.append(exists().where(and_(*delivery_conditions)))
-    if cursor:
-        at, last_id = decode_cursor(cursor)
-        conditions.append(
-            or_(
-                messages.c.received_at < at,
-                and_(messages.c.received_at == at, messages.c.id < last_id),
-            )
-        )
     rows = conn.execute(
-        query.where(*conditions)
+        query.where(*_listing_conditions(flt, cursor))
         .order_by(messages.c.received_at.desc(), messages.c.id.desc())
         .limit(limit + 1)
     ).all()
@@ -164,3 +144,32 @@ def list_messages(
         )
     next_cursor = encode_cursor(page[-1].received_at, page[-1].id) if len(rows) > limit else None
     return items, next_cursor
+
+
+def _listing_conditions(flt: MessageFilter, cursor: str | None) -> list[ColumnElement[bool]]:
+    """The WHERE of a listing: the filter's tests, then the keyset position after ``cursor``."""
+    conditions: list[ColumnElement[bool]] = []
+    if flt.visible_countries is not None:
+        conditions.append(messages.c.sender_country.in_(flt.visible_countries))
+    if flt.sender_country:
+        conditions.append(messages.c.sender_country == flt.sender_country)
+    if flt.since:
+        conditions.append(messages.c.received_at >= flt.since)
+    if flt.until:
+        conditions.append(messages.c.received_at < flt.until)
+    delivery_conditions: list[ColumnElement[bool]] = [deliveries.c.message_id == messages.c.id]
+    if flt.state:
+        delivery_conditions.append(deliveries.c.state == flt.state)
+    if flt.channel:
+        delivery_conditions.append(deliveries.c.channel == flt.channel)
+    if flt.state or flt.channel:
+        conditions.append(exists().where(and_(*delivery_conditions)))
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        conditions.append(
+            or_(
+                messages.c.received_at < at,
+                and_(messages.c.received_at == at, messages.c.id < last_id),
+            )
+        )
+    return conditions

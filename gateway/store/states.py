@@ -6,6 +6,8 @@ from enum import StrEnum
 
 
 class DeliveryState(StrEnum):
+    """Where a delivery stands; the comments say what each state means and who leaves it."""
+
     BLOCKED = "blocked"  # policy denied; never sent
     HELD = "held"  # policy asks for review; an approver releases or rejects it
     QUEUED = "queued"  # due for sending at next_attempt_at
@@ -18,6 +20,8 @@ class DeliveryState(StrEnum):
 
 
 class MessageStatus(StrEnum):
+    """A message's status, summarised from its deliveries' states."""
+
     IN_PROGRESS = "in_progress"
     DELIVERED = "delivered"
     PARTIAL = "partial"

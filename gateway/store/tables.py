@@ -51,6 +51,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; a naive datetime is refused, since its zone cannot be known."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -59,6 +60,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Read back as an aware UTC datetime, whatever the dialect kept."""
         if value is None:
             return None
         assert isinstance(value, datetime)
