@@ -43,4 +43,5 @@ def audit_verify(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command group to the CLI; the entry point calls every module's register."""
     app.add_typer(audit_app, name="audit")

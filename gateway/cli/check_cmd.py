@@ -27,7 +27,7 @@ OUTCOME_STYLE = {"allow": "green", "redact": "yellow", "review": "magenta", "den
 rules_app = typer.Typer(help="Read the legal-basis rule packs.", no_args_is_help=True)
 
 
-def _print_violations(violations: list[Violation], as_json: bool) -> None:
+def _print_violations(violations: list[Violation], *, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({"violations": [v.as_dict() for v in violations]}, indent=2))
         return
@@ -130,6 +130,7 @@ def render_report(report: dict[str, Any]) -> None:
 
 
 def check(
+    *,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
@@ -140,7 +141,7 @@ def check(
     if report is None:
         if not as_json:
             err.print(f"[red]{file}: {len(violations)} violation(s)[/red]")
-        _print_violations(violations, as_json)
+        _print_violations(violations, as_json=as_json)
         raise typer.Exit(EXIT_INVALID)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))

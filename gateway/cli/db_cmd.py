@@ -22,4 +22,5 @@ def db_upgrade(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``db`` command group to the CLI; the entry point calls every module's register."""
     app.add_typer(db_app, name="db")

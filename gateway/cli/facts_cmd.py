@@ -89,6 +89,7 @@ def _print_change(changed: FactChanged) -> None:
 
 @facts_app.command("list")
 def facts_list(
+    *,
     instrument: str = typer.Option(None, help="only this instrument's facts"),
     unconfirmed: bool = typer.Option(False, "--unconfirmed", help="only unconfirmed facts"),
     as_json: bool = typer.Option(False, "--json", help="print the facts as JSON"),
@@ -146,6 +147,7 @@ def facts_withdraw(
 
 @facts_app.command("set")
 def facts_set(
+    *,
     instrument: str = typer.Argument(..., help="e.g. europol_operational_agreement"),
     country: str = typer.Argument(..., help="two-letter code, e.g. ME"),
     source: str = typer.Option(..., help=SOURCE_HELP),
@@ -165,4 +167,5 @@ def facts_set(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``facts`` command group to the CLI; the entry point calls every module's register."""
     app.add_typer(facts_app, name="facts")

@@ -89,6 +89,7 @@ def keys_list() -> None:
 
 @keys_app.command("init")
 def keys_init(
+    *,
     over_sealed_rows: bool = typer.Option(
         False,
         "--over-sealed-rows",
@@ -128,6 +129,7 @@ def _require_key_file(current: Settings) -> None:
 
 @keys_app.command("rotate")
 def keys_rotate(
+    *,
     batch: int = typer.Option(500, min=1, help="rows per transaction while re-encrypting"),
     print_only: bool = typer.Option(
         False, help="print the new keyring (for MARRI_KEYS_JSON) and change nothing"
@@ -224,4 +226,5 @@ def keys_retire(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``keys`` command group to the CLI; the entry point calls every module's register."""
     app.add_typer(keys_app, name="keys")

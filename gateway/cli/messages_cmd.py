@@ -18,6 +18,7 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def print_violations(violations: list[Violation]) -> None:
+    """List violations on stderr as the API's 422 names them: path, type, message."""
     for v in violations:
         err.print(f"  [bold]{v.path}[/bold]  {v.type}: {v.message}")
 
@@ -77,5 +78,6 @@ def send(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``validate`` and ``send`` to the CLI."""
     app.command("validate")(validate)
     app.command("send")(send)

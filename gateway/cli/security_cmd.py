@@ -13,6 +13,7 @@ from gateway.store.tables import utcnow
 
 
 def purge(
+    *,
     dry_run: bool = typer.Option(False, help="only count the messages that are due"),
     batch: int = typer.Option(200, min=1, help="messages looked up per round"),
 ) -> None:
@@ -54,6 +55,9 @@ def token_list() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``purge`` and ``token list`` to the CLI; ``token list`` only once, however often it is
+    called.
+    """
     app.command("purge")(purge)
     if not any(c.name == "list" for c in token_cmd.token_app.registered_commands):
         token_cmd.token_app.command("list")(token_list)

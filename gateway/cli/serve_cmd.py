@@ -92,6 +92,7 @@ class ServerTls:
     key_file: Path
 
     def uvicorn_options(self) -> dict[str, Any]:
+        """The uvicorn arguments that serve HTTPS with this certificate and key."""
         return {"ssl_certfile": str(self.cert_file), "ssl_keyfile": str(self.key_file)}
 
 
@@ -256,5 +257,6 @@ def sandbox(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``sandbox`` to the CLI."""
     app.command("serve")(serve)
     app.command("sandbox")(sandbox)

@@ -86,4 +86,5 @@ def token_revoke(token_id: str = typer.Argument(..., help="the token's id")) -> 
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``token`` command group to the CLI; the entry point calls every module's register."""
     app.add_typer(token_app, name="token")

@@ -70,4 +70,5 @@ def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``worker`` to the CLI."""
     app.command("worker")(worker)
