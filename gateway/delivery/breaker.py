@@ -25,6 +25,10 @@ from gateway.store.tables import channel_states
 
 
 class BreakerState(StrEnum):
+    """The circuit breaker of a channel: closed sends, open waits, half-open lets one probe
+    through.
+    """
+
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
@@ -110,6 +114,7 @@ def load_gate(conn: Connection, channel: str, now: datetime, *, lock: bool = Fal
 
 
 def save_gate(conn: Connection, gate: ChannelGate, now: datetime) -> None:
+    """Write the gate in the caller's transaction, so it changes with the attempt it records."""
     conn.execute(
         update(channel_states)
         .where(channel_states.c.channel == gate.channel)
@@ -177,7 +182,7 @@ def record_channel_result(
     return changed
 
 
-def set_paused(conn: Connection, channel: str, paused: bool, now: datetime) -> ChannelGate:
+def set_paused(conn: Connection, channel: str, *, paused: bool, now: datetime) -> ChannelGate:
     """Pause or resume a channel (operator action)."""
     gate = load_gate(conn, channel, now, lock=True)
     changed = replace(gate, paused=paused)

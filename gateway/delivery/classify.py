@@ -19,6 +19,8 @@ from adapters.errors import DeliveryError, OutcomeUnknown, PermanentError, Trans
 
 
 class Outcome(StrEnum):
+    """What one attempt came to; only UNKNOWN needs reconciling before a resend."""
+
     DELIVERED = "delivered"
     TRANSIENT = "transient"
     PERMANENT = "permanent"

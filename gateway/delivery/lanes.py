@@ -30,7 +30,8 @@ log = logging.getLogger("gateway.delivery")
 class AdapterLookup(Protocol):
     """Where the worker finds each channel's adapter (the registry, or a test's own)."""
 
-    def get(self, name: str) -> Adapter: ...
+    def get(self, name: str) -> Adapter:
+        """The adapter registered for channel ``name``."""
 
 
 @dataclass
@@ -115,6 +116,7 @@ class ChannelLanes:
         return self._lanes[name]
 
     def names(self) -> list[str]:
+        """Channel ids with a lane here, sorted so claims go round them in a stable order."""
         return sorted(self._lanes)
 
     def announced(self) -> None:
@@ -129,6 +131,7 @@ class ChannelLanes:
             lane.dry = False
 
     def running_low(self) -> bool:
+        """True when some lane's leased-ahead work is about to run out, so a claim is due."""
         return any(lane.running_low() for lane in self._lanes.values())
 
     def wants(self, *, ahead: bool) -> dict[str, int]:

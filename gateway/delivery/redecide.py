@@ -36,7 +36,8 @@ Reopener = Callable[[Connection, str], "Redecision | None"]
 class AdapterSource(Protocol):
     """What a re-decision needs of the adapter registry."""
 
-    def get(self, name: str) -> Adapter: ...
+    def get(self, name: str) -> Adapter:
+        """The adapter registered for channel ``name``."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class Redecision:
 
     @property
     def rules(self) -> list[str]:
+        """The ids of the rules whose findings made the decision, as stored on the delivery."""
         return [f.rule for f in self.decision.findings]
 
 

@@ -57,6 +57,8 @@ class Move:
 
 @dataclass(frozen=True)
 class ActionResult:
+    """What an operator action changed on one delivery, for the caller's answer and audit."""
+
     delivery_id: str
     message_id: str
     channel: str
@@ -67,6 +69,8 @@ class ActionResult:
 
 @dataclass(frozen=True)
 class ChannelOverview:
+    """One channel's configuration and live gate, as the operator views show it."""
+
     channel: str
     configured: bool
     paused: bool

@@ -133,6 +133,7 @@ class DeliveryWorker:
         return claimed
 
     async def wait_idle(self) -> None:
+        """Return once every delivery task started so far has finished (shutdown, tests)."""
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 

@@ -15,6 +15,8 @@ from gateway.store.tables import audit_entries
 
 
 class AuditReads:
+    """Reading and verifying the audit log, for those the permission table lets."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -34,6 +36,7 @@ class AuditReads:
         )
 
     async def verify(self, identity: Identity) -> ChainReport:
+        """Recompute the audit chain for a caller allowed to read the log."""
         check(identity, Action.READ_AUDIT)
         return await self._store.read(verify_chain)
 

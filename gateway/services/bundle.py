@@ -18,6 +18,8 @@ from gateway.store.engine import Store
 
 @dataclass(frozen=True)
 class Services:
+    """Every service of the process, built once with its context."""
+
     deliveries: DeliveryActions
     channels: ChannelActions
     messages: MessageReads

@@ -62,6 +62,7 @@ class ChannelActions:
         return await self._switch(identity, Action.PAUSE, channel, reason)
 
     async def resume(self, identity: Identity, channel: str, reason: str | None) -> bool:
+        """Let a paused channel send again; audited; answers the new paused flag (False)."""
         return await self._switch(identity, Action.RESUME, channel, reason)
 
     async def overview(self, identity: Identity) -> list[ChannelOverview]:
@@ -85,7 +86,7 @@ class ChannelActions:
         now = self._clock()
 
         def change(conn: Connection) -> bool:
-            set_paused(conn, channel, paused, now)
+            set_paused(conn, channel, paused=paused, now=now)
             append_audit(
                 conn,
                 actor=identity.actor,

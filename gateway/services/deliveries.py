@@ -77,16 +77,19 @@ class DeliveryActions:
         return None if self._reopen_for is None else self._reopen_for(now.date())
 
     async def retry(self, identity: Identity, delivery_id: str, reason: str | None) -> ActionResult:
+        """Make a waiting delivery due now; audited with the reason."""
         return await self._act(identity, Action.RETRY, delivery_id, reason, self._retry_move)
 
     async def cancel(
         self, identity: Identity, delivery_id: str, reason: str | None
     ) -> ActionResult:
+        """Cancel a delivery that is not yet delivered; audited with the reason."""
         return await self._act(identity, Action.CANCEL, delivery_id, reason, self._cancel_move)
 
     async def release(
         self, identity: Identity, delivery_id: str, reason: str | None
     ) -> ActionResult:
+        """Release a held delivery to the queue; an approver must give a reason."""
         check(identity, Action.RELEASE)
         why = required_reason(reason)
         return await self._act(identity, Action.RELEASE, delivery_id, why, self._release_move)
@@ -94,6 +97,7 @@ class DeliveryActions:
     async def reject(
         self, identity: Identity, delivery_id: str, reason: str | None
     ) -> ActionResult:
+        """Reject a held delivery for good; an approver must give a reason."""
         check(identity, Action.REJECT)
         why = required_reason(reason)
         return await self._act(identity, Action.REJECT, delivery_id, why, self._reject_move)

@@ -49,6 +49,7 @@ class FactView:
     change_seq: int | None
 
     def as_dict(self) -> dict[str, object]:
+        """The fact as JSON values, for the API, the CLI and the audit record."""
         return {
             "instrument": self.instrument,
             "title": self.title,
@@ -138,7 +139,9 @@ class FactActions:
 
         def edit(entry: PartyEntry | None) -> FactEdit:
             listed = _listed(entry)
-            return FactEdit(listed.party, listed.since, listed.until, True, note or listed.note)
+            return FactEdit(
+                listed.party, listed.since, listed.until, confirmed=True, note=note or listed.note
+            )
 
         return await self._change(identity, FactAction.CONFIRM, instrument, country, source, edit)
 
@@ -149,7 +152,9 @@ class FactActions:
 
         def edit(entry: PartyEntry | None) -> FactEdit:
             listed = _listed(entry)
-            return FactEdit(listed.party, listed.since, listed.until, False, note or listed.note)
+            return FactEdit(
+                listed.party, listed.since, listed.until, confirmed=False, note=note or listed.note
+            )
 
         return await self._change(identity, FactAction.WITHDRAW, instrument, country, source, edit)
 

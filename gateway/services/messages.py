@@ -44,6 +44,8 @@ def _not_found(what: str) -> GatewayError:
 
 
 class MessageReads:
+    """Read models of messages for the API and console, limited to the caller's countries."""
+
     def __init__(self, store: Store, keyring: Keyring) -> None:
         self._store = store
         self._keyring = keyring
@@ -80,11 +82,13 @@ class MessageReads:
             ) from None
 
     async def status(self, identity: Identity, message_id: str) -> dict[str, Any]:
+        """A message's status and deliveries; another country's message is reported missing."""
         check(identity, Action.READ_MESSAGES)
         view = await self._store.read(lambda conn: message_view(conn, message_id))
         return self._visible(identity, view)
 
     async def trace(self, identity: Identity, message_id: str) -> dict[str, Any]:
+        """A message's full trace; another country's message is reported missing."""
         check(identity, Action.READ_MESSAGES)
         view = await self._store.read(lambda conn: message_trace(conn, message_id))
         return self._visible(identity, view)

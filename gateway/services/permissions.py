@@ -139,6 +139,7 @@ def refusal(identity: Identity, action: Action) -> GatewayError | None:
 
 
 def may(identity: Identity, action: Action) -> bool:
+    """Whether the permission table lets the caller take the action (to offer it in the console)."""
     return refusal(identity, action) is None
 
 
@@ -167,6 +168,7 @@ def visible_countries(identity: Identity) -> tuple[str, ...] | None:
 
 
 def sees_every_country(identity: Identity) -> bool:
+    """True for roles bound to no country (operators, approvers, ...)."""
     return visible_countries(identity) is None
 
 

@@ -403,7 +403,7 @@ async def test_paused_channel_is_not_claimed(
     settings = worker_settings(db_url, tmp_path, {"alpha": channel_settings("http://127.0.0.1:9/")})
     worker = make_worker(store, keyring, settings, {"alpha": JsonChannelAdapter("alpha")})
     add_delivery(store, keyring, channel="alpha")
-    store.write_sync(lambda c: set_paused(c, "alpha", True, utcnow()))
+    store.write_sync(lambda c: set_paused(c, "alpha", paused=True, now=utcnow()))
     assert await worker.run_once() == 0
     store.write_sync(lambda c: c.execute(update(deliveries).values(next_attempt_at=utcnow())))
     assert await worker.run_once() == 0
