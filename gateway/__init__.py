@@ -1,0 +1,1 @@
+"""The MARRI exchange gateway: canonical messages checked against the law, delivered per channel."""

@@ -91,6 +91,7 @@ class Settings(BaseSettings):
         return self._file_channels().get(name)
 
     def all_channels(self) -> dict[str, ChannelSettings]:
+        """Channels from the channels file overlaid by those set in the environment, which win."""
         merged = dict(self._file_channels())
         merged.update(self.channels)
         return merged

@@ -22,6 +22,8 @@ from gateway.store.facts import LivePolicy
 
 @dataclass
 class GatewayContext:
+    """Everything a running process shares, built once at start by ``build_context``."""
+
     settings: Settings
     store: Store
     keyring: Keyring
@@ -46,6 +48,7 @@ class GatewayContext:
         )
 
     def close(self) -> None:
+        """Release the database pool; the other parts hold nothing that needs closing."""
         self.store.close()
 
 

@@ -49,6 +49,8 @@ CANCELLABLE_STATES = (
 
 @dataclass
 class PurgeResult:
+    """Which messages a purge erased and how many of their deliveries it cancelled."""
+
     purged: list[str] = field(default_factory=list)
     cancelled_deliveries: int = 0
 
@@ -186,6 +188,7 @@ class RetentionScheduler:
         self.last_result: PurgeResult | None = None
 
     def maybe_start(self) -> bool:
+        """Start a purge in a thread when one is due and none is running; True if it started."""
         now = time.monotonic()
         if now < self.next_run or (self.running is not None and not self.running.done()):
             return False

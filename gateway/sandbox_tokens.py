@@ -20,10 +20,12 @@ MARRI_PARTICIPANTS = {
 
 
 def tokens_file() -> Path:
+    """Where the sandbox keeps the tokens it made; ``MARRI_SANDBOX_TOKENS`` overrides it."""
     return Path(os.environ.get("MARRI_SANDBOX_TOKENS", "var/sandbox-tokens.json"))
 
 
 def load_sandbox_tokens() -> dict[str, dict[str, str]]:
+    """The sandbox tokens by role or sender; empty when the sandbox made none."""
     path = tokens_file()
     if not path.exists():
         return {}
@@ -32,6 +34,7 @@ def load_sandbox_tokens() -> dict[str, dict[str, str]]:
 
 
 def sender_token_for(country: str) -> str | None:
+    """The sandbox token of a sending country, if the sandbox made one."""
     entry = load_sandbox_tokens().get(f"sender:{country}")
     return entry["token"] if entry else None
 

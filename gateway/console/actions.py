@@ -68,6 +68,7 @@ async def delivery_action(
     csrf: Annotated[str, Form(max_length=100)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """A form's delivery action (retry, cancel, release, reject) through the service layer."""
     check_csrf(session, csrf)
     services = context_of(request).services
     perform = delivery_actions(services).get(action)
@@ -106,6 +107,7 @@ async def channel_redrive(
     csrf: Annotated[str, Form(max_length=100)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """The console's re-drive of a channel's failed deliveries."""
     channels = context_of(request).services.channels
     return await _channel_action(
         request,
@@ -124,6 +126,7 @@ async def channel_pause(
     csrf: Annotated[str, Form(max_length=100)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """The console's pause of a channel."""
     channels = context_of(request).services.channels
     return await _channel_action(
         request,
@@ -142,6 +145,7 @@ async def channel_resume(
     csrf: Annotated[str, Form(max_length=100)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """The console's resume of a channel."""
     channels = context_of(request).services.channels
     return await _channel_action(
         request,
@@ -158,6 +162,7 @@ async def payload_form(
     delivery_id: UUID,
     session: Annotated[Session, Depends(current_session)],
 ) -> HTMLResponse:
+    """The rendered payload of a delivery, for those the service lets see it."""
     services = context_of(request).services
     stored = await services.messages.payload(session.identity, str(delivery_id))
     return render(

@@ -95,6 +95,7 @@ def _login_page(request: Request, next_url: str, error: str | None, status: int)
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str | None = None) -> Response:
+    """The sign-in page; ``next`` is kept only when it points inside the console."""
     return _login_page(request, _safe_next(request.app.state.prefix, next), None, 200)
 
 
@@ -105,6 +106,7 @@ async def login(
     csrf: Annotated[str, Form(max_length=100)],
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """Sign in with an API token: the cookie names a server-side session, never the token."""
     prefix = request.app.state.prefix
     wait = _signin_wait(request, token)
     if wait:
@@ -149,6 +151,7 @@ async def logout(
     session: Annotated[Session, Depends(current_session)],
     csrf: Annotated[str, Form(max_length=100)],
 ) -> Response:
+    """Sign out: the session is ended on the server, so a copied cookie stops working too."""
     check_csrf(session, csrf)
     await context_of(request).store.write(lambda conn: end_session(conn, session.session_id))
     prefix = request.app.state.prefix

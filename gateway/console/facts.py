@@ -33,6 +33,7 @@ async def facts_page(
     instrument: Annotated[str, Query(max_length=64)] = "",
     unconfirmed: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
+    """The parties table for those who may read facts, filtered as asked."""
     if not role_may(session.identity.role, Action.READ_FACTS):
         raise Forbidden
     service = context_of(request).facts
@@ -106,6 +107,7 @@ async def change_fact(
     since: Annotated[str, Form(max_length=10)] = "",
     until: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """A legal officer's confirm, withdraw or set, through the same service as the API and CLI."""
     check_csrf(session, csrf)
     service = context_of(request).facts
     who, country = session.identity, country.strip().upper()

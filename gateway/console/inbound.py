@@ -23,6 +23,7 @@ router = APIRouter()
 async def unmatched_page(
     request: Request, session: Annotated[Session, Depends(current_session)]
 ) -> HTMLResponse:
+    """Answers no sent delivery matched, for those who may see them."""
     if not may(session.identity, Action.READ_UNMATCHED):
         raise Forbidden
     context = context_of(request)

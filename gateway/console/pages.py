@@ -56,6 +56,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
 async def overview(
     request: Request, session: Annotated[Session, Depends(current_session)]
 ) -> HTMLResponse:
+    """The channels at a glance: counts by state, breaker and pause."""
     rows = await context_of(request).services.channels.overview(session.identity)
     return render(
         request,
@@ -83,6 +84,7 @@ async def message_list(
     until: Annotated[str, Query(max_length=10)] = "",
     cursor: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
+    """Messages the operator may see, filtered and paged like the API's listing."""
     context = context_of(request)
     states = [s.value for s in DeliveryState]
     channels = sorted(context.registry.names())
@@ -134,6 +136,7 @@ async def message_page(
     message_id: UUID,
     session: Annotated[Session, Depends(current_session)],
 ) -> HTMLResponse:
+    """One message's trace; absent and another country's message both give the 404 page."""
     # Absent and another country's message both answer the 404 page.
     view = await context_of(request).services.messages.trace(session.identity, str(message_id))
     for delivery in view["deliveries"]:

@@ -35,6 +35,7 @@ def _unb64(text: str) -> bytes:
 
 
 def sign(key: bytes, payload: dict[str, object]) -> str:
+    """A cookie value ``body.mac``, HMAC-SHA256 over the JSON body."""
     body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
     mac = _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
     return f"{body}.{mac}"
@@ -62,12 +63,15 @@ def verify(key: bytes, value: str | None) -> dict[str, object] | None:
 
 @dataclass(frozen=True)
 class Session:
+    """The signed-in caller, the CSRF token of the session, and its server-side id."""
+
     identity: Identity
     csrf: str
     session_id: str
 
 
 def new_session_cookie(key: bytes, token_id: str, session_id: str) -> str:
+    """A signed cookie for a new session, with a fresh CSRF token."""
     return sign(
         key,
         {
@@ -86,4 +90,5 @@ def new_login_cookie(key: bytes) -> tuple[str, str]:
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
+    """Constant-time comparison; a missing token never matches."""
     return bool(given) and hmac.compare_digest(expected, given or "")

@@ -93,6 +93,7 @@ class Forbidden(Exception):
 
 
 def context_of(request: Request) -> GatewayContext:
+    """The process context the app was built with."""
     context: GatewayContext = request.app.state.context
     return context
 
@@ -115,6 +116,7 @@ async def current_session(request: Request) -> Session:
 
 
 def check_csrf(session: Session, given: str | None) -> None:
+    """Refuse a form whose CSRF token is not the session's."""
     if not csrf_matches(session.csrf, given):
         raise Forbidden
 
@@ -127,6 +129,7 @@ def render(
     session: Session | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """A page from the templates, with the session's role and CSRF token when signed in."""
     values = {"session": session, "prefix": request.app.state.prefix, **values}
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
@@ -134,6 +137,7 @@ def render(
 
 
 def login_redirect(request: Request) -> Response:
+    """Send to the sign-in page, coming back here after."""
     prefix = request.app.state.prefix
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     response = Response(status_code=303)

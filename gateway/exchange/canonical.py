@@ -38,6 +38,7 @@ class Unmapped:
     reason: str
 
     def as_dict(self) -> dict[str, str]:
+        """The problem as the answer to the channel reports it: path, list, value, reason."""
         return {"path": self.path, "list": self.list_name, "value": self.value,
                 "reason": self.reason}  # fmt: skip
 

@@ -23,6 +23,8 @@ __all__ = ["Correlation", "correlate"]
 
 @dataclass(frozen=True)
 class Correlation:
+    """The sent delivery an answer belongs to, and whose country is told of it."""
+
     message_id: str
     delivery_id: str
     sender_country: str

@@ -52,10 +52,12 @@ _PROBLEM_KINDS = {
 
 
 def inbound_aad(inbound_id: str) -> bytes:
+    """Associated data sealing a raw inbound body: a blob cannot be moved to another row."""
     return b"marri:inbound:" + inbound_id.encode("ascii")
 
 
 def reply_aad(inbound_id: str) -> bytes:
+    """Associated data sealing a canonical reply, distinct from the raw body's."""
     return b"marri:reply:" + inbound_id.encode("ascii")
 
 
@@ -107,6 +109,7 @@ class InboundService:
         return receiver
 
     def max_bytes(self, channel: str) -> int:
+        """The largest inbound body the channel may send; 1 MiB when it is not configured."""
         settings = self.settings.channel(channel)
         return settings.inbound_max_bytes if settings is not None else 1_048_576
 
@@ -179,7 +182,7 @@ class InboundService:
                 raise
             return _replay(stored, digest)
         log_event(log, logging.INFO, "inbound.stored", **{"marri.channel": channel})
-        return InboundAnswer(True, json.loads(prepared.row["response_json"]))
+        return InboundAnswer(new=True, body=json.loads(prepared.row["response_json"]))
 
     def _prepare(
         self, conn: Connection, answer: InboundMessage, raw: bytes, digest: str, via: str
@@ -309,7 +312,7 @@ def _replay(existing: _Existing, digest: str) -> InboundAnswer:
             "channel_message_id_conflict",
             "this channel message id was already used for an answer with different content",
         )
-    return InboundAnswer(False, json.loads(existing.response_json))
+    return InboundAnswer(new=False, body=json.loads(existing.response_json))
 
 
 def _insert(conn: Connection, prepared: _Prepared) -> None:

@@ -25,7 +25,8 @@ class Decider(Protocol):
 
     def evaluate(
         self, message: CanonicalMessage, facts: DerivedFacts, *, on: date | None = None
-    ) -> MessageEvaluation: ...
+    ) -> MessageEvaluation:
+        """The message's facts evaluated once, for every destination's decision."""
 
     def decide(
         self,
@@ -36,15 +37,18 @@ class Decider(Protocol):
         recipients: tuple[str, ...],
         evaluation: MessageEvaluation | None = None,
         on: date | None = None,
-    ) -> Decision: ...
+    ) -> Decision:
+        """The decision for one destination, from the evaluation made for the message."""
 
 
 class AdapterLookup(Protocol):
     """What intake needs of the adapter registry."""
 
-    def get(self, name: str) -> Adapter: ...
+    def get(self, name: str) -> Adapter:
+        """The adapter registered for channel ``name``."""
 
-    def names(self) -> list[str]: ...
+    def names(self) -> list[str]:
+        """Registered channel ids, sorted."""
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ class SealedPayload:
 
     @classmethod
     def seal(cls, payload: Payload, delivery_id: str, keyring: Keyring) -> SealedPayload:
+        """Encrypt the payload for its delivery row; size and hash are of the plain bytes."""
         key_id, blob = keyring.encrypt(payload.body, aad=payload_aad(delivery_id))
         return cls(
             key_id=key_id,

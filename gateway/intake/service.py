@@ -46,6 +46,8 @@ log = logging.getLogger("gateway.intake")
 
 @dataclass(frozen=True)
 class IntakeAnswer:
+    """The HTTP status and body the sender gets, the same again for a replayed message."""
+
     status: int  # 202 new, 200 replay of the original answer
     body: dict[str, Any] = field(default_factory=dict)
 

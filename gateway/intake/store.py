@@ -21,6 +21,7 @@ class StoredAnswer:
 
 
 def find_stored(conn: Connection, message_id: str) -> StoredAnswer | None:
+    """The stored answer to ``message_id``, to replay it or to refuse a changed resend."""
     row = conn.execute(
         select(messages.c.content_sha256, messages.c.response_json).where(
             messages.c.id == message_id

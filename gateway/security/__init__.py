@@ -1,0 +1,1 @@
+"""Authentication, tenancy, the audit log, key handling and request hardening."""

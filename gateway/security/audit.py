@@ -137,6 +137,7 @@ class ChainHead:
 
     @classmethod
     def parse(cls, text: str) -> ChainHead:
+        """Read a head written as ``SEQ:SHA256``; ValueError for anything else."""
         seq, _, digest = text.partition(":")
         if not seq.isdigit() or len(digest) != 64:
             raise ValueError("a chain head is written SEQ:SHA256")
@@ -144,6 +145,7 @@ class ChainHead:
 
 
 def read_head(conn: Connection) -> ChainHead | None:
+    """The newest entry's seq and hash as recorded, or None for an empty log."""
     return _read_head_row(conn)[0]
 
 
@@ -185,6 +187,8 @@ def _head_details(seq: int, entries: int) -> str:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The outcome of walking the chain: entries checked and the first that fails."""
+
     entries: int
     first_bad_seq: int | None
     problem: str | None
@@ -192,6 +196,7 @@ class ChainReport:
 
     @property
     def intact(self) -> bool:
+        """True when no entry and no head failed the check."""
         return self.first_bad_seq is None
 
 

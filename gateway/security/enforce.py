@@ -31,6 +31,7 @@ from gateway.store.tables import deliveries, messages
 
 
 def message_country(conn: Connection, message_id: str) -> str | None:
+    """The sender country of a message, for tenancy checks; None when it does not exist."""
     country: str | None = conn.execute(
         select(messages.c.sender_country).where(messages.c.id == message_id)
     ).scalar()
@@ -38,6 +39,7 @@ def message_country(conn: Connection, message_id: str) -> str | None:
 
 
 def delivery_country(conn: Connection, delivery_id: str) -> str | None:
+    """The sender country of the message a delivery belongs to; None when it does not exist."""
     country: str | None = conn.execute(
         select(messages.c.sender_country)
         .select_from(deliveries.join(messages, deliveries.c.message_id == messages.c.id))
@@ -132,6 +134,7 @@ class UpkeepMiddleware:
         self.retention = retention
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """On each request, re-read the key file if due and start a due purge, then serve."""
         if scope["type"] == "http":
             self.refresher.maybe_refresh()
             self.retention.maybe_start()

@@ -49,6 +49,7 @@ class SealedColumn:
 
     @property
     def label(self) -> str:
+        """The column as ``table.column``, for progress and error messages."""
         return f"{self.table.name}.{self.blob.name}"
 
 

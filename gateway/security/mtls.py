@@ -85,6 +85,7 @@ def _identity_from_spec(key: str, spec: Mapping[str, str]) -> Identity:
 
 
 def client_cert_pem(scope: Scope) -> str | None:
+    """The client certificate the TLS layer verified, as PEM; None without one."""
     tls = scope.get("extensions", {}).get("tls") or {}
     chain = tls.get("client_cert_chain") or []
     return chain[0] if chain else None
@@ -108,6 +109,7 @@ class ClientCertH11Protocol(H11Protocol):
     """Uvicorn's h11 protocol plus the ASGI TLS extension's ``client_cert_chain``."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the verified client certificate with the connection so the endpoint can read it."""
         super().connection_made(transport)  # type: ignore[arg-type]
         ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None

@@ -42,6 +42,7 @@ class RoutePolicy:
 
     @property
     def public(self) -> bool:
+        """True for routes anyone may call, such as health and the schema."""
         return self.scope == "public"
 
     @property

@@ -51,4 +51,5 @@ class RateLimiter:
 
 
 def retry_after_header(wait_s: float) -> str:
+    """Seconds to wait as ``Retry-After`` wants them: whole, at least one."""
     return str(max(1, math.ceil(wait_s)))

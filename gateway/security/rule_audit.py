@@ -19,12 +19,17 @@ ACTION = "rules.pack_loaded"
 
 
 class PackSource(Protocol):
-    def channels(self) -> list[str]: ...
+    """What recording rule-pack changes needs of the engine."""
 
-    def pack_hash(self, channel: str) -> str: ...
+    def channels(self) -> list[str]:
+        """The channels with a rule pack."""
+
+    def pack_hash(self, channel: str) -> str:
+        """SHA-256 of the channel's pack."""
 
 
 def last_recorded_hash(conn: Connection, channel: str) -> str | None:
+    """The pack hash last audited for the channel, to audit a change only when it differs."""
     details = conn.execute(
         select(audit_entries.c.details_json)
         .where(audit_entries.c.action == ACTION, audit_entries.c.subject == f"rules:{channel}")

@@ -25,12 +25,15 @@ class TokenError(ValueError):
 
 
 def hash_token(token: str) -> str:
+    """The stored form of a token: only its hash is kept, so the database never holds it."""
     # Tokens carry 256 bits of randomness, so a plain hash is enough (no password stretching).
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
 class IssuedToken:
+    """A new token, shown once, with the identity it stands for."""
+
     token: str
     identity: Identity
 
@@ -107,12 +110,14 @@ def identity_for_token_id(conn: Connection, token_id: str) -> Identity | None:
 
 
 def touch_token(conn: Connection, token_id: str) -> None:
+    """Record when the token was last used, for listings and review."""
     conn.execute(
         update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=utcnow())
     )
 
 
 def revoke_token(conn: Connection, token_id: str) -> bool:
+    """Revoke a token from now on; False when it is unknown or was already revoked."""
     result = conn.execute(
         update(api_tokens)
         .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
@@ -138,6 +143,7 @@ class TokenInfo:
 
     @property
     def status(self) -> str:
+        """live, expired or revoked, as of now."""
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= utcnow():
@@ -161,5 +167,6 @@ def _info(row: Any) -> TokenInfo:
 
 
 def list_tokens(conn: Connection) -> list[TokenInfo]:
+    """Every token, oldest first, without its secret."""
     rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at, api_tokens.c.id))
     return [_info(row) for row in rows]

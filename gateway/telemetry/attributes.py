@@ -93,6 +93,7 @@ def safe_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def safe_status_description(description: str | None) -> str | None:
+    """The status description only when it is one of the fixed safe texts, never free text."""
     if description is None or STATUS_DESCRIPTION.match(description) is None:
         return None
     return description

@@ -48,13 +48,17 @@ class AllowListProcessor(SpanProcessor):
         self.inner = inner
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Passed on unchanged: a span holds nothing to sanitise yet when it starts."""
         self.inner.on_start(span, parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
+        """Hand on a sanitised copy, so no personal data reaches the exporter."""
         self.inner.on_end(sanitised(span))
 
     def shutdown(self) -> None:
+        """Shut the wrapped processor down."""
         self.inner.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush the wrapped processor."""
         return self.inner.force_flush(timeout_millis)

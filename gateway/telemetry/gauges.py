@@ -174,4 +174,7 @@ class StoreCollector(Collector):
         self.channels = tuple(channels)
 
     def collect(self) -> Iterator[Metric]:
+        """Read the gauges from the store at scrape time, so every process reports the same
+        figures.
+        """
         yield from self.store.read_sync(lambda conn: collect_from_store(conn, self.channels))

@@ -19,4 +19,5 @@ MESSAGES_REFUSED = Counter(
 
 
 def count_refusal(code: str) -> None:
+    """Count a refused message by its error code (never by content)."""
     MESSAGES_REFUSED.labels(code=code).inc()

@@ -25,6 +25,7 @@ _lock = threading.Lock()
 
 
 def otlp_configured() -> bool:
+    """True when an OTLP endpoint is set; without one spans are not exported."""
     return bool(
         os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")

@@ -39,6 +39,7 @@ def parse_traceparent(traceparent: str | None) -> trace.SpanContext | None:
 
 
 def format_traceparent(span_context: trace.SpanContext) -> str:
+    """A W3C ``traceparent`` header value for the span context."""
     flags = int(span_context.trace_flags)
     return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{flags:02x}"
 
@@ -114,14 +115,17 @@ class AttemptSpan:
 
     @property
     def trace_id(self) -> str:
+        """The span's trace id as 32 hex digits, as stored with the message."""
         return f"{self.span.get_span_context().trace_id:032x}"
 
     @property
     def span_id(self) -> str:
+        """The span's id as 16 hex digits."""
         return f"{self.span.get_span_context().span_id:016x}"
 
     @property
     def traceparent(self) -> str:
+        """The span's W3C ``traceparent``, to pass on to the next hop."""
         return format_traceparent(self.span.get_span_context())
 
     def record_outcome(
