@@ -169,7 +169,7 @@ def _as_str_map(raw: Any, where: str) -> dict[str, str]:
     return out
 
 
-def _build_list(
+def _build_list(  # noqa: C901  a flat run of checks, each naming the mistake in the file
     channel: str, list_name: str, raw: Any, canonical: tuple[str, ...]
 ) -> dict[str, str | NotSent]:
     where = f"{channel}: list {list_name!r}"

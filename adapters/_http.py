@@ -144,7 +144,7 @@ class _ClientSlot:
     in_flight: asyncio.Semaphore
 
 
-def _verify_key(verify: ssl.SSLContext | bool) -> object:
+def _verify_key(verify: ssl.SSLContext | bool) -> object:  # noqa: FBT001  httpx's verify value
     return verify if isinstance(verify, bool) else id(verify)
 
 

@@ -146,7 +146,9 @@ def _check_class(cls: Any, label: str) -> type[Adapter]:
     return cls
 
 
-def check_metadata(cls: Any, expected_name: str) -> type[Adapter]:
+def check_metadata(  # noqa: C901  a flat run of checks, one error each
+    cls: Any, expected_name: str
+) -> type[Adapter]:
     """``cls`` as an adapter class, or ``AdapterRegistrationError`` naming what is wrong.
 
     An ``Adapter`` subclass has the methods by construction; what is left to check is that its

@@ -128,7 +128,9 @@ class _Builder(CodeCollector):
             _opt(case_el, "Operation", case.operation)
             _opt(case_el, "OpenedOn", _iso(case.opened_on))
 
-    def content(self, root: etree._Element, msg: CanonicalMessage) -> None:
+    def content(  # noqa: C901  one flat block per canonical section, in the XSD's order
+        self, root: etree._Element, msg: CanonicalMessage
+    ) -> None:
         """The request's body: every canonical section the SELEC XSD carries, in its order."""
         _add(root, "Title", msg.subject)
         _opt(root, "Narrative", msg.summary)
