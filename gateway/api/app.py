@@ -15,6 +15,7 @@ from gateway.api import (
     facts,
     health,
     inbound,
+    events,
     messages,
     metrics,
     operator,
@@ -44,6 +45,7 @@ ROUTERS = [
     review.router,
     inbound.router,
     facts.router,
+    events.router,
 ]
 
 

@@ -14,6 +14,7 @@ from gateway.cli import (
     check_cmd,
     db_cmd,
     facts_cmd,
+    events_cmd,
     keys_cmd,
     messages_cmd,
     security_cmd,
@@ -43,6 +44,7 @@ for module in (
     audit_cmd,
     keys_cmd,
     security_cmd,
+    events_cmd,
 ):
     module.register(app)
 

@@ -16,6 +16,7 @@ from gateway.delivery.breaker import BreakerState, record_channel_result
 from gateway.delivery.claim import ClaimedDelivery
 from gateway.delivery.classify import Outcome, Verdict
 from gateway.delivery.schedule import Step
+from gateway.events.outbox import EventType, record_delivery_events
 from gateway.store.states import DeliveryState
 from gateway.store.tables import attempts, channel_states, deliveries
 
@@ -183,7 +184,25 @@ def record_attempts(
         ],
     )
     _apply_breaker_results(conn, finished)
+    _record_outcome_events(conn, finished, held)
     return held
+
+
+def _record_outcome_events(
+    conn: Connection, finished: Sequence[FinishedAttempt], held: Sequence[bool]
+) -> None:
+    """Delivered and dead-lettered deliveries tell their senders, in this same transaction."""
+    ended: dict[DeliveryState, list[str]] = {DeliveryState.DELIVERED: [], DeliveryState.FAILED: []}
+    for f, ok in zip(finished, held, strict=True):
+        if ok and f.step.state in ended:
+            ended[f.step.state].append(f.claimed.id)
+    if not any(ended.values()):
+        return
+    now = max(f.attempt.ended_at for f in finished)
+    record_delivery_events(
+        conn, EventType.DELIVERY_DELIVERED, ended[DeliveryState.DELIVERED], now=now
+    )
+    record_delivery_events(conn, EventType.DELIVERY_FAILED, ended[DeliveryState.FAILED], now=now)
 
 
 def _apply_breaker_results(conn: Connection, finished: Sequence[FinishedAttempt]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.config import Settings
 from gateway.delivery.lanes import AdapterLookup
+from gateway.delivery.webhooks import WebhookNotifier
 from gateway.delivery.worker import DeliveryWorker
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
@@ -45,13 +46,24 @@ async def running_worker(
         worker_id=worker_id,
         concurrency=concurrency,
     )
+    # Event notifications ride along with every worker, under its id and lease length.
+    notifier = WebhookNotifier(
+        store=store,
+        keyring=keyring,
+        worker_id=worker.worker_id,
+        lease_s=settings.lease_s,
+        poll_interval_s=settings.worker_poll_interval_s,
+    )
     task = asyncio.create_task(worker.run(grace_s=grace_s), name="delivery-worker")
+    notifying = asyncio.create_task(notifier.run(), name="webhook-notifier")
     try:
         yield worker
     finally:
         worker.stop()
+        notifier.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+            await notifying
 
 
 def worker_lifespan(context: Any) -> Callable[[Any], Any]:

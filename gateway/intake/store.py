@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from gateway.events.outbox import EventType, record_delivery_events
 from gateway.intake.records import NewMessage
 from gateway.security.audit import append_audit
+from gateway.store.states import DeliveryState
 from gateway.store.tables import deliveries, messages
 from gateway.store.wakeup import announce_new_deliveries
 
@@ -40,4 +42,6 @@ def store_new(conn: Connection, record: NewMessage) -> None:
     if record.deliveries:
         conn.execute(deliveries.insert(), [d.row() for d in record.deliveries])
         announce_new_deliveries(conn)
+        held = [d.id for d in record.deliveries if d.state is DeliveryState.HELD]
+        record_delivery_events(conn, EventType.DELIVERY_HELD, held, now=record.received_at)
     append_audit(conn, **record.audit())

@@ -33,9 +33,10 @@ from gateway.store.crypto import (
     message_aad,
     payload_aad,
     read_keyring_file,
+    subscription_aad,
 )
 from gateway.store.engine import Store
-from gateway.store.tables import deliveries, messages
+from gateway.store.tables import deliveries, messages, subscriptions
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ SEALED_COLUMNS = (
     SealedColumn(messages, messages.c.body_ciphertext, messages.c.body_key_id, message_aad),
     SealedColumn(
         deliveries, deliveries.c.payload_ciphertext, deliveries.c.payload_key_id, payload_aad
+    ),
+    SealedColumn(
+        subscriptions,
+        subscriptions.c.secret_ciphertext,
+        subscriptions.c.secret_key_id,
+        subscription_aad,
     ),
 )
 

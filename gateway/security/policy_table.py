@@ -100,6 +100,11 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("POST", "/v1/facts/{instrument}/{country}/confirm"): _rule("global", Action.CHANGE_FACTS),
     ("POST", "/v1/facts/{instrument}/{country}/withdraw"): _rule("global", Action.CHANGE_FACTS),
     ("PUT", "/v1/facts/{instrument}/{country}"): _rule("global", Action.CHANGE_FACTS),
+    # A sender's own agency's subscriptions and its own country's events; the handlers filter.
+    ("GET", "/v1/subscriptions"): _rule("filtered", Action.SUBSCRIBE),
+    ("POST", "/v1/subscriptions"): _rule("filtered", Action.SUBSCRIBE),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): _rule("filtered", Action.SUBSCRIBE),
+    ("GET", "/v1/inbox"): _rule("filtered", Action.READ_EVENTS),
 }
 
 # Routes Starlette serves itself (API documentation); no data behind them.

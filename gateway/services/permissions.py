@@ -77,6 +77,8 @@ class Action(StrEnum):
     READ_UNMATCHED = "inbound.read_unmatched"
     READ_FACTS = "fact.read"
     CHANGE_FACTS = "fact.change"  # confirm, withdraw, set
+    SUBSCRIBE = "events.subscribe"  # the caller's own agency's webhook subscriptions
+    READ_EVENTS = "events.read"  # the caller's own country's inbox
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,9 @@ PERMISSIONS: dict[Action, Permission] = {
     # Facts of the parties table: staff read them; only legal officers change them.
     Action.READ_FACTS: _may(*_STAFF, Role.LEGAL),
     Action.CHANGE_FACTS: _may(Role.LEGAL),
+    # Events are told to the sending agency: only a token bound to one has them.
+    Action.SUBSCRIBE: _may(Role.SENDER),
+    Action.READ_EVENTS: _may(Role.SENDER),
 }
 
 

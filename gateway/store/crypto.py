@@ -173,3 +173,7 @@ def message_aad(message_id: str) -> bytes:
 def payload_aad(delivery_id: str) -> bytes:
     """Associated data of a payload: the blob opens only for its own delivery."""
     return b"marri:payload:" + delivery_id.encode("ascii")
+
+
+def subscription_aad(subscription_id: str) -> bytes:
+    return b"marri:subscription:" + subscription_id.encode("ascii")

@@ -221,6 +221,81 @@ channel_states = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Subscriptions of a sender agency to its events; the secret is sealed like payloads.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("agency", String(200), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("event_types_json", Text, nullable=False),
+    Column("secret_ciphertext", LargeBinary, nullable=False),
+    Column("secret_key_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Index(None, "country", "agency"),
+)
+
+# The outbox: one row per event, written in the transaction of the state change it reports.
+# ``seq`` is the inbox cursor; writers take a lock so that seq order is commit order.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("type", String(40), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("agency", String(200), nullable=False),
+    Column("message_id", String(36), nullable=True),
+    Column("priority_rank", SmallInteger, nullable=False),
+    Column("data_json", Text, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index(None, "country", "seq"),
+    Index(None, "message_id"),
+)
+
+# One webhook delivery of one event to one subscription; ``id`` is its ``webhook-id``, kept
+# across retries so that receivers can drop repeats. Claimed with a lease like deliveries.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_seq", BigInteger, ForeignKey("events.seq"), nullable=False),
+    Column("subscription_id", String(36), ForeignKey("subscriptions.id"), nullable=False),
+    Column("message_id", String(36), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("priority_rank", SmallInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("deadline_at", UTCDateTime, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_http_status", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index(None, "state", "priority_rank", "next_attempt_at", "event_seq"),
+    Index(None, "message_id"),
+)
+
+notification_attempts = Table(
+    "notification_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("notification_id", String(36), ForeignKey("notifications.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("worker_id", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error_class", String(64), nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("duration_ms", Float, nullable=True),
+    Index(None, "notification_id", "number"),
+)
+
 
 # Answers from channels (pushed or polled), one row per channel message id. The received bytes
 # and the canonical reply built from them are sealed like every body; ``status`` is

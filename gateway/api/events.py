@@ -1,0 +1,231 @@
+"""Events for national systems: webhook subscriptions of a sender agency and the inbox.
+
+A sender token manages its own agency's subscriptions and reads its own country's inbox; no
+other role has a country and agency to be told about.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field, HttpUrl, field_validator
+
+from gateway.api.deps import caller_for, get_context
+from gateway.api.models import ErrorBody
+from gateway.errors import ErrorKind, GatewayError
+from gateway.events.cloudevent import as_json
+from gateway.events.inbox import read_inbox
+from gateway.events.outbox import EVENT_TYPES
+from gateway.events.subscriptions import (
+    SECRET_PREFIX,
+    create_subscription,
+    delete_subscription,
+    list_subscriptions,
+    new_secret,
+)
+from gateway.security.identity import Identity
+from gateway.services.permissions import Action
+from gateway.store.tables import utcnow
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+EventTypeName = Literal[
+    "delivery.delivered",
+    "delivery.failed",
+    "delivery.held",
+    "delivery.released",
+    "delivery.rejected",
+    "reply.received",
+    "message.expired",
+]
+assert set(EventTypeName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
+
+
+class SubscriptionIn(BaseModel):
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "url": "https://nccb.example.al/marri/events",
+                    "event_types": ["delivery.delivered", "delivery.failed", "reply.received"],
+                }
+            ]
+        },
+    }
+
+    url: HttpUrl = Field(description="where events are POSTed (http or https)")
+    event_types: list[EventTypeName] = Field(min_length=1, max_length=len(EVENT_TYPES))
+    secret: str | None = Field(
+        default=None,
+        max_length=200,
+        description="a Standard Webhooks secret (whsec_ and base64 of 24-64 bytes); "
+        "generated when left out",
+    )
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        raw = value.removeprefix(SECRET_PREFIX)
+        try:
+            key = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("secret must be whsec_ followed by base64") from None
+        if not 24 <= len(key) <= 64:
+            raise ValueError("secret must hold 24 to 64 bytes")
+        return SECRET_PREFIX + raw
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    country: str
+    agency: str
+    url: str
+    event_types: list[str]
+    created_at: str
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="the signing secret; shown only in this answer")
+
+
+class SubscriptionList(BaseModel):
+    items: list[SubscriptionOut]
+
+
+class InboxPage(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "specversion": "1.0",
+                            "id": "6f1c7a9e-3d52-4d0e-9a43-0b8f4b7e2c11",
+                            "type": "delivery.delivered",
+                            "source": "urn:marri:gateway",
+                            "subject": "0b4e5f1a-8c1d-4c55-9d7a-2f6e1b3c9d20",
+                            "time": "2026-12-03T10:15:02Z",
+                            "sequence": "42",
+                            "datacontenttype": "application/json",
+                            "data": {
+                                "message_id": "0b4e5f1a-8c1d-4c55-9d7a-2f6e1b3c9d20",
+                                "delivery_id": "5a0d9c3e-1f7b-4e2a-8b6c-7d9e0f1a2b3c",
+                                "channel": "europol",
+                                "recipient": None,
+                                "state": "delivered",
+                                "attempts": 1,
+                            },
+                        }
+                    ],
+                    "next_cursor": "42",
+                }
+            ]
+        }
+    }
+
+    items: list[dict[str, Any]] = Field(description="CloudEvents 1.0, oldest first")
+    next_cursor: str = Field(description="pass as ?after= to read on; unchanged when empty")
+
+
+def _sender(identity: Identity) -> tuple[str, str]:
+    if identity.country is None or identity.agency is None:
+        raise GatewayError(
+            ErrorKind.FORBIDDEN, "forbidden", "this token is not bound to a country and agency"
+        )
+    return identity.country, identity.agency
+
+
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    response_model=SubscriptionCreated,
+    responses={422: {"model": ErrorBody}},
+    summary="Subscribe this agency to its events (signed webhooks)",
+)
+async def create(
+    request: Request,
+    body: SubscriptionIn,
+    identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))],
+) -> SubscriptionCreated:
+    country, agency = _sender(identity)
+    context = get_context(request)
+    secret = body.secret or new_secret()
+    created = await context.store.write(
+        lambda conn: create_subscription(
+            conn,
+            context.keyring,
+            country=country,
+            agency=agency,
+            url=str(body.url),
+            event_types=list(body.event_types),
+            secret=secret,
+            now=utcnow(),
+        )
+    )
+    return SubscriptionCreated(**created.as_dict(), secret=secret)
+
+
+@router.get(
+    "/subscriptions",
+    response_model=SubscriptionList,
+    summary="This agency's subscriptions (without secrets)",
+)
+async def list_(
+    request: Request, identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))]
+) -> SubscriptionList:
+    country, agency = _sender(identity)
+    found = await get_context(request).store.read(
+        lambda conn: list_subscriptions(conn, country=country, agency=agency)
+    )
+    return SubscriptionList(items=[SubscriptionOut(**s.as_dict()) for s in found])
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    responses={404: {"model": ErrorBody}},
+    summary="End a subscription; notifications not yet sent are dropped (the inbox keeps them)",
+)
+async def delete(
+    request: Request,
+    subscription_id: Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")],
+    identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))],
+) -> Response:
+    country, agency = _sender(identity)
+    ended = await get_context(request).store.write(
+        lambda conn: delete_subscription(
+            conn, subscription_id, country=country, agency=agency, now=utcnow()
+        )
+    )
+    if not ended:
+        raise GatewayError(ErrorKind.NOT_FOUND, "not_found", "no such subscription of this agency")
+    return Response(status_code=204)
+
+
+@router.get(
+    "/inbox",
+    response_model=InboxPage,
+    responses={422: {"model": ErrorBody}},
+    summary="This country's events after a cursor, oldest first (the pull side of webhooks)",
+)
+async def inbox(
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.READ_EVENTS))],
+    after: Annotated[
+        str, Query(pattern=r"^[0-9]{1,18}$", description="the last cursor read; 0 = start")
+    ] = "0",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> InboxPage:
+    country, _agency = _sender(identity)
+    found = await get_context(request).store.read(
+        lambda conn: read_inbox(conn, country=country, after=int(after), limit=limit)
+    )
+    return InboxPage(
+        items=[as_json(e) for e in found], next_cursor=str(found[-1].seq) if found else after
+    )
