@@ -15,20 +15,10 @@ from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
-from gateway.errors import ErrorKind, GatewayError
-from gateway.events.cloudevent import as_json
-from gateway.events.inbox import read_inbox
 from gateway.events.outbox import EVENT_TYPES
-from gateway.events.subscriptions import (
-    SECRET_PREFIX,
-    create_subscription,
-    delete_subscription,
-    list_subscriptions,
-    new_secret,
-)
+from gateway.events.subscriptions import SECRET_PREFIX
 from gateway.security.identity import Identity
 from gateway.services.permissions import Action
-from gateway.store.tables import utcnow
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -133,14 +123,6 @@ class InboxPage(BaseModel):
     next_cursor: str = Field(description="pass as ?after= to read on; unchanged when empty")
 
 
-def _sender(identity: Identity) -> tuple[str, str]:
-    if identity.country is None or identity.agency is None:
-        raise GatewayError(
-            ErrorKind.FORBIDDEN, "forbidden", "this token is not bound to a country and agency"
-        )
-    return identity.country, identity.agency
-
-
 @router.post(
     "/subscriptions",
     status_code=201,
@@ -153,20 +135,8 @@ async def create(
     body: SubscriptionIn,
     identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))],
 ) -> SubscriptionCreated:
-    country, agency = _sender(identity)
-    context = get_context(request)
-    secret = body.secret or new_secret()
-    created = await context.store.write(
-        lambda conn: create_subscription(
-            conn,
-            context.keyring,
-            country=country,
-            agency=agency,
-            url=str(body.url),
-            event_types=list(body.event_types),
-            secret=secret,
-            now=utcnow(),
-        )
+    created, secret = await get_context(request).services.events.subscribe(
+        identity, url=str(body.url), event_types=list(body.event_types), secret=body.secret
     )
     return SubscriptionCreated(**created.as_dict(), secret=secret)
 
@@ -179,10 +149,7 @@ async def create(
 async def list_(
     request: Request, identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))]
 ) -> SubscriptionList:
-    country, agency = _sender(identity)
-    found = await get_context(request).store.read(
-        lambda conn: list_subscriptions(conn, country=country, agency=agency)
-    )
+    found = await get_context(request).services.events.subscriptions(identity)
     return SubscriptionList(items=[SubscriptionOut(**s.as_dict()) for s in found])
 
 
@@ -197,14 +164,7 @@ async def delete(
     subscription_id: Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")],
     identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))],
 ) -> Response:
-    country, agency = _sender(identity)
-    ended = await get_context(request).store.write(
-        lambda conn: delete_subscription(
-            conn, subscription_id, country=country, agency=agency, now=utcnow()
-        )
-    )
-    if not ended:
-        raise GatewayError(ErrorKind.NOT_FOUND, "not_found", "no such subscription of this agency")
+    await get_context(request).services.events.unsubscribe(identity, subscription_id)
     return Response(status_code=204)
 
 
@@ -222,10 +182,7 @@ async def inbox(
     ] = "0",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> InboxPage:
-    country, _agency = _sender(identity)
-    found = await get_context(request).store.read(
-        lambda conn: read_inbox(conn, country=country, after=int(after), limit=limit)
+    items, cursor = await get_context(request).services.events.inbox(
+        identity, after=int(after), limit=limit
     )
-    return InboxPage(
-        items=[as_json(e) for e in found], next_cursor=str(found[-1].seq) if found else after
-    )
+    return InboxPage(items=items, next_cursor=str(cursor))

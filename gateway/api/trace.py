@@ -116,7 +116,8 @@ class EventOut(BaseModel):
 
     at: str | None
     type: str = Field(
-        description="received, validated, decision, rendered, attempt, receipt, reply or action"
+        description="received, validated, decision, rendered, attempt, receipt, reply, action "
+        "or notification"
     )
     summary: str
     delivery_id: str | None = None
@@ -138,6 +139,31 @@ class ReplySummaryOut(BaseModel):
     message_id: str | None
     delivery_id: str | None
     unmapped_codes: int
+
+
+class NotificationAttemptOut(BaseModel):
+    number: int
+    started_at: str
+    ended_at: str
+    outcome: str
+    error_class: str | None
+    http_status: int | None
+    duration_ms: float | None
+
+
+class NotificationOut(BaseModel):
+    webhook_id: str = Field(description="the webhook-id header, the same on every retry")
+    event_id: str
+    event_type: str
+    sequence: int = Field(description="the event's inbox cursor")
+    subscription_id: str
+    receiver: str = Field(description="the subscriber's host")
+    state: str
+    attempt_count: int
+    last_http_status: int | None
+    last_error_class: str | None
+    delivered_at: str | None
+    attempts: list[NotificationAttemptOut]
 
 
 class SenderOut(BaseModel):
@@ -162,6 +188,9 @@ class TraceOut(BaseModel):
     deliveries: list[DeliveryTraceOut]
     actions: list[ActionOut]
     replies: list[ReplySummaryOut] = Field(description="answers the channels sent back")
+    notifications: list[NotificationOut] = Field(
+        description="the events of this message sent to subscribers, with their attempts"
+    )
     events: list[EventOut] = Field(description="everything above, in time order")
 
 

@@ -11,6 +11,7 @@ from gateway.delivery.redecide import Reopener
 from gateway.services.audit_log import AuditReads
 from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
+from gateway.services.events import EventAccess
 from gateway.services.messages import MessageReads
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
@@ -24,6 +25,7 @@ class Services:
     channels: ChannelActions
     messages: MessageReads
     audit: AuditReads
+    events: EventAccess
 
 
 def build_services(
@@ -39,4 +41,5 @@ def build_services(
         channels=ChannelActions(store, settings, adapters),
         messages=MessageReads(store, keyring),
         audit=AuditReads(store),
+        events=EventAccess(store, keyring),
     )

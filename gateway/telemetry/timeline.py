@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from gateway.exchange.views import reply_summaries
+from gateway.events.trace import message_notifications, notification_timeline
 from gateway.store.states import derive_message_status
 from gateway.store.tables import attempts, audit_entries, deliveries, messages
 
@@ -214,6 +215,8 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
     views = [_delivery_view(d, per_delivery[d.id]) for d in delivery_rows]
     actions = [_action_view(a) for a in action_rows]
     replies = reply_summaries(conn, message_id)
+    notified = message_notifications(conn, message_id)
+    timeline = _events(message, views, actions, replies) + notification_timeline(notified)
     return {
         "message_id": message.id,
         "trace_id": message.trace_id,
@@ -227,5 +230,6 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
         "deliveries": views,
         "actions": actions,
         "replies": replies,
-        "events": _events(message, views, actions, replies),
+        "notifications": notified,
+        "events": sorted(timeline, key=lambda e: e["at"] or ""),
     }

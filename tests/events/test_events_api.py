@@ -139,3 +139,44 @@ async def test_inbox_cursor_reads_in_order_and_resumes(
         answer = await client.get(f"/v1/inbox?after={bad}", headers=al)
         assert answer.status_code == 422
     assert (await client.get("/v1/inbox", headers=auth(tokens.operator))).status_code == 403
+
+
+async def test_release_and_reject_are_told_with_the_review(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    held: list[tuple[str, str]] = []
+    for path in example_paths():
+        for _ in range(2):
+            data = example(path.name)
+            data["message_id"] = str(uuid.uuid4())
+            country = data["sender"]["country"]
+            answer = await client.post(
+                "/v1/messages", content=dumps(data), headers=auth(tokens.sender(country))
+            )
+            held += [
+                (country, d["id"]) for d in answer.json()["deliveries"] if d["state"] == "held"
+            ]
+    assert len(held) >= 2
+    released, rejected = held[0][1], held[-1][1]
+    approver = auth(tokens.approver)
+    for verb, delivery_id in (("release", released), ("reject", rejected)):
+        answer = await client.post(
+            f"/v1/deliveries/{delivery_id}/{verb}", json={"reason": "checked"}, headers=approver
+        )
+        assert answer.status_code == 200, answer.text
+    # A refused action changes nothing and tells nothing.
+    again = await client.post(
+        f"/v1/deliveries/{released}/release", json={"reason": "twice"}, headers=approver
+    )
+    assert again.status_code == 409
+    told: list[dict[str, Any]] = []
+    for c in {c for c, _ in held}:
+        page = await client.get("/v1/inbox?limit=500", headers=auth(tokens.sender(c)))
+        told += page.json()["items"]
+    reviews = [(e["type"], e["data"]["delivery_id"], e["data"]["state"]) for e in told]
+    reviews = [r for r in reviews if r[0] != "delivery.held"]
+    # Each country's inbox is in order; across countries only the set is defined.
+    assert sorted(reviews) == [
+        ("delivery.rejected", rejected, "cancelled"),
+        ("delivery.released", released, "queued"),
+    ]

@@ -161,3 +161,36 @@ async def test_alert_events_are_claimed_before_a_backlog(store: Store, tmp_path:
     ids = [json.loads(c.body)["id"] for c in claimed]
     assert ids[0] == alert
     assert ids[1:] == routine[: BATCH - 1]  # then oldest first
+
+
+async def test_trace_shows_the_notification_attempts(store: Store, tmp_path: Path) -> None:
+    from gateway.events.outbox import record_delivery_events
+    from gateway.telemetry.timeline import message_trace
+    from tests.delivery._support import add_delivery
+
+    keyring = load_or_create_keyring(tmp_path / "keys.json")
+    secret = new_secret()
+    delivery_id = add_delivery(store, keyring, channel="interpol")
+    with running_receiver(secret) as (url, _receiver, _received):
+        subscribe(store, keyring, url, secret)
+        subscribe(store, keyring, "http://127.0.0.1:9/closed", secret)
+        store.write_sync(
+            lambda conn: record_delivery_events(
+                conn, EventType.DELIVERY_DELIVERED, [delivery_id], now=utcnow()
+            )
+        )
+        async with httpx.AsyncClient() as http:
+            assert await _notifier(store, keyring).run_once(http) == 2
+    message_id = store.read_sync(
+        lambda conn: conn.execute(select(notifications.c.message_id).limit(1)).scalar_one()
+    )
+    view = store.read_sync(lambda conn: message_trace(conn, message_id))
+    assert view is not None
+    by_receiver = {n["receiver"]: n for n in view["notifications"]}
+    assert by_receiver[url.split("/")[2]]["state"] == "delivered"
+    closed = by_receiver["127.0.0.1:9"]
+    assert (closed["state"], closed["attempts"][0]["outcome"]) == ("retry_wait", "transient")
+    assert all(n["event_type"] == "delivery.delivered" for n in view["notifications"])
+    lines = [e["summary"] for e in view["events"] if e["type"] == "notification"]
+    assert sorted(lines)[0].startswith("delivery.delivered to 127.0.0.1:")
+    assert len(lines) == 2
