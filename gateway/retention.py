@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, not_, or_, select, update
 
+from gateway.events.outbox import EventType, event_rank, record_event
 from gateway.security.audit import append_audit
-from gateway.store.states import DeliveryState
+from gateway.store.states import PRIORITY_RANK, DeliveryState
 from gateway.store.tables import deliveries, inbound_messages, messages, utcnow
 
 if TYPE_CHECKING:
@@ -90,9 +91,13 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
     """Erase one message's body and payloads; returns the deliveries cancelled, or None when
     there is nothing to do now (already purged, or a delivery is being sent this moment)."""
     row = conn.execute(
-        select(messages.c.retention_until).where(
-            messages.c.id == message_id, messages.c.purged_at.is_(None)
-        )
+        select(
+            messages.c.retention_until,
+            messages.c.sender_country,
+            messages.c.sender_agency,
+            messages.c.kind,
+            messages.c.priority,
+        ).where(messages.c.id == message_id, messages.c.purged_at.is_(None))
     ).first()
     if row is None:
         return None
@@ -146,6 +151,16 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
             else "retention after delivery ended"
         ),
         details={"cancelled_deliveries": cancelled},
+    )
+    record_event(
+        conn,
+        type=EventType.MESSAGE_EXPIRED,
+        country=row.sender_country,
+        agency=row.sender_agency,
+        message_id=message_id,
+        rank=event_rank(row.kind, PRIORITY_RANK.get(row.priority, 2)),
+        data={"message_id": message_id, "cancelled_deliveries": int(cancelled)},
+        now=now,
     )
     return int(cancelled)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from gateway.cli._common import err
@@ -27,6 +29,11 @@ def listen(
         err.print("the secret is not a Standard Webhooks secret (whsec_ and base64)")
         raise typer.Exit(2) from None
     server = serve(receiver, port, host)
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends it like Ctrl-C, with the tally printed
+
+    signal.signal(signal.SIGTERM, stop)
     err.print(f"listening on http://{host}:{port}/ for signed events")
     try:
         server.serve_forever()
