@@ -9,6 +9,7 @@ from functools import partial
 from adapters.registry import AdapterRegistry, load_registry
 from gateway.config import Settings
 from gateway.delivery.redecide import Redecider, Reopener, reopener
+from gateway.events.replies import install as install_reply_events
 from gateway.exchange.receive import InboundService
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
@@ -43,6 +44,8 @@ class GatewayContext:
     inbound: InboundService = field(init=False)
 
     def __post_init__(self) -> None:
+        # Every answer this process stores tells its sender in the same transaction.
+        install_reply_events()
         self.inbound = InboundService(
             store=self.store, keyring=self.keyring, registry=self.registry, settings=self.settings
         )

@@ -12,10 +12,10 @@ from fastapi.openapi.utils import get_openapi
 from gateway.api import (
     audit,
     check,
+    events,
     facts,
     health,
     inbound,
-    events,
     messages,
     metrics,
     operator,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select, update
 
 from gateway.delivery.redecide import Redecider
+from gateway.events.outbox import EventType, record_delivery_events
 from gateway.policy import PolicyEngine
 from gateway.policy.basis import rule_instruments
 from gateway.security.audit import append_audit
@@ -121,6 +122,9 @@ def release_if_lifted(
             "changed_by": changed_by,
             "as_of": basis.as_of.isoformat() if basis else None,
         },
+    )
+    record_delivery_events(
+        conn, EventType.DELIVERY_RELEASED, [delivery_id], now=now, extra={"released_by": ACTOR}
     )
     announce_new_deliveries(conn)
     return True

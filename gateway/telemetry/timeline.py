@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from gateway.exchange.views import reply_summaries
 from gateway.events.trace import message_notifications, notification_timeline
+from gateway.exchange.views import reply_summaries
 from gateway.store.states import derive_message_status
 from gateway.store.tables import attempts, audit_entries, deliveries, messages
 
