@@ -67,6 +67,11 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def any_due(conn: Connection, now: datetime) -> bool:
+    """A read, which takes no write lock: whether a claim would find anything now."""
+    return conn.execute(select(notifications.c.id).where(_due(now)).limit(1)).first() is not None
+
+
 def claim_notifications(
     conn: Connection, keyring: Keyring, *, worker_id: str, now: datetime, lease_s: float
 ) -> list[ClaimedNotification]:
@@ -276,6 +281,9 @@ class WebhookNotifier:
 
     async def run_once(self, http: httpx.AsyncClient) -> int:
         """Claim one batch and send it; how many were sent."""
+        # Looked at first, so that an idle worker does not take SQLite's write lock each poll.
+        if not await self.store.read(lambda conn: any_due(conn, self.clock())):
+            return 0
         claimed = await self.store.write(
             lambda conn: claim_notifications(
                 conn,
