@@ -35,6 +35,8 @@ assert set(EventTypeName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defi
 
 
 class SubscriptionIn(BaseModel):
+    """A subscription asked for: where to POST, which events, optionally the secret."""
+
     model_config = {
         "extra": "forbid",
         "json_schema_extra": {
@@ -72,6 +74,8 @@ class SubscriptionIn(BaseModel):
 
 
 class SubscriptionOut(BaseModel):
+    """A subscription as listed; the secret is never shown again."""
+
     id: str
     country: str
     agency: str
@@ -81,14 +85,20 @@ class SubscriptionOut(BaseModel):
 
 
 class SubscriptionCreated(SubscriptionOut):
+    """The answer to a new subscription: the one time its secret is shown."""
+
     secret: str = Field(description="the signing secret; shown only in this answer")
 
 
 class SubscriptionList(BaseModel):
+    """The calling agency's live subscriptions."""
+
     items: list[SubscriptionOut]
 
 
 class InboxPage(BaseModel):
+    """One page of the inbox and the cursor to read on from."""
+
     model_config = {
         "json_schema_extra": {
             "examples": [
@@ -135,6 +145,7 @@ async def create(
     body: SubscriptionIn,
     identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))],
 ) -> SubscriptionCreated:
+    """A new subscription of the calling agency."""
     created, secret = await get_context(request).services.events.subscribe(
         identity, url=str(body.url), event_types=list(body.event_types), secret=body.secret
     )
@@ -149,6 +160,7 @@ async def create(
 async def list_(
     request: Request, identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))]
 ) -> SubscriptionList:
+    """The calling agency's subscriptions."""
     found = await get_context(request).services.events.subscriptions(identity)
     return SubscriptionList(items=[SubscriptionOut(**s.as_dict()) for s in found])
 
@@ -164,6 +176,7 @@ async def delete(
     subscription_id: Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")],
     identity: Annotated[Identity, Depends(caller_for(Action.SUBSCRIBE))],
 ) -> Response:
+    """End one of the calling agency's subscriptions; 404 for any other."""
     await get_context(request).services.events.unsubscribe(identity, subscription_id)
     return Response(status_code=204)
 
@@ -182,6 +195,7 @@ async def inbox(
     ] = "0",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> InboxPage:
+    """The calling country's events after ``after``, oldest first."""
     items, cursor = await get_context(request).services.events.inbox(
         identity, after=int(after), limit=limit
     )

@@ -142,6 +142,8 @@ class ReplySummaryOut(BaseModel):
 
 
 class NotificationAttemptOut(BaseModel):
+    """One try at telling a subscriber."""
+
     number: int
     started_at: str
     ended_at: str
@@ -152,6 +154,8 @@ class NotificationAttemptOut(BaseModel):
 
 
 class NotificationOut(BaseModel):
+    """One of the message's events sent to one subscriber."""
+
     webhook_id: str = Field(description="the webhook-id header, the same on every retry")
     event_id: str
     event_type: str

@@ -47,4 +47,5 @@ def listen(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``events`` group to the command line."""
     app.add_typer(events_app, name="events")

@@ -51,6 +51,8 @@ def breaker_key(subscription_id: str) -> str:
 
 @dataclass(frozen=True)
 class ClaimedNotification:
+    """A notification this worker holds a lease on, with its body and target."""
+
     id: str
     subscription_id: str
     event_seq: int
@@ -262,9 +264,11 @@ class WebhookNotifier:
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
+        """Stop after the round in progress."""
         self._stopping.set()
 
     async def run(self) -> None:
+        """Claim and send until ``stop()``; a failed round is retried next poll."""
         async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
             while not self._stopping.is_set():
                 try:

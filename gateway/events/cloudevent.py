@@ -16,6 +16,7 @@ CONTENT_TYPE = "application/cloudevents+json"
 
 
 def to_cloudevent(event: StoredEvent) -> CloudEvent:
+    """The stored event as a CloudEvent (the SDK checks its attributes)."""
     attributes: dict[str, Any] = {
         "specversion": "1.0",
         "id": event.id,

@@ -19,6 +19,8 @@ from gateway.store.tables import events
 
 @dataclass(frozen=True)
 class StoredEvent:
+    """An event as the outbox keeps it."""
+
     seq: int
     id: str
     type: str
@@ -56,6 +58,7 @@ def read_inbox(conn: Connection, *, country: str, after: int, limit: int) -> lis
 
 
 def events_by_seq(conn: Connection, seqs: set[int]) -> dict[int, StoredEvent]:
+    """The events with these sequence numbers (the notifier reads what it sends)."""
     if not seqs:
         return {}
     rows = conn.execute(select(events).where(events.c.seq.in_(sorted(seqs)))).all()

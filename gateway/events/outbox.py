@@ -22,6 +22,8 @@ from gateway.store.tables import deliveries, events, messages, notifications, su
 
 
 class EventType(StrEnum):
+    """What national systems are told about; the names subscribers choose from."""
+
     DELIVERY_DELIVERED = "delivery.delivered"
     DELIVERY_FAILED = "delivery.failed"
     DELIVERY_HELD = "delivery.held"

@@ -78,4 +78,5 @@ def serve(receiver: Receiver, port: int, host: str = "127.0.0.1") -> ThreadingHT
 
 
 def print_event(event: dict[str, Any]) -> None:
+    """One JSON line per event, for piping into whatever comes next."""
     print(json.dumps(event, sort_keys=True), flush=True)

@@ -13,6 +13,7 @@ from gateway.store.tables import messages
 
 
 def record_reply_event(conn: Connection, stored: ReplyStored) -> None:
+    """Tell the original sender of a matched answer, in the storing transaction."""
     if stored.status != "matched" or stored.message_id is None:
         return  # an unmatched answer has nobody to tell yet; operators see it in their list
     original = conn.execute(

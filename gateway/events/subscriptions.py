@@ -38,6 +38,7 @@ class Subscription:
     created_at: datetime
 
     def as_dict(self) -> dict[str, object]:
+        """The API's view of it."""
         return {
             "id": self.id,
             "country": self.country,
@@ -59,6 +60,7 @@ def create_subscription(
     secret: str,
     now: datetime,
 ) -> Subscription:
+    """Store a subscription with its secret sealed under its id."""
     subscription_id = str(uuid.uuid4())
     key_id, blob = keyring.encrypt(secret.encode(), aad=subscription_aad(subscription_id))
     conn.execute(
@@ -77,6 +79,7 @@ def create_subscription(
 
 
 def list_subscriptions(conn: Connection, *, country: str, agency: str) -> list[Subscription]:
+    """One agency's live subscriptions, oldest first."""
     rows = conn.execute(
         select(subscriptions)
         .where(

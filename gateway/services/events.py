@@ -34,6 +34,8 @@ def _agency_of(identity: Identity) -> tuple[str, str]:
 
 
 class EventAccess:
+    """A sender agency's subscriptions and inbox, behind the permission table."""
+
     def __init__(
         self, store: Store, keyring: Keyring, clock: Callable[[], datetime] = utcnow
     ) -> None:
@@ -64,6 +66,7 @@ class EventAccess:
         return created, chosen
 
     async def subscriptions(self, identity: Identity) -> list[Subscription]:
+        """The caller's agency's live subscriptions."""
         check(identity, Action.SUBSCRIBE)
         country, agency = _agency_of(identity)
         return await self._store.read(
@@ -71,6 +74,7 @@ class EventAccess:
         )
 
     async def unsubscribe(self, identity: Identity, subscription_id: str) -> None:
+        """End one of the caller's agency's subscriptions; not found for any other."""
         check(identity, Action.SUBSCRIBE)
         country, agency = _agency_of(identity)
         now = self._clock()

@@ -176,4 +176,5 @@ def payload_aad(delivery_id: str) -> bytes:
 
 
 def subscription_aad(subscription_id: str) -> bytes:
+    """Binds a sealed subscription secret to its row."""
     return b"marri:subscription:" + subscription_id.encode("ascii")
