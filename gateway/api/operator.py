@@ -52,6 +52,16 @@ class RedriveOut(BaseModel):
 
     channel: str
     requeued: int = Field(description="failed deliveries put back in the queue")
+    held: list[str] = Field(
+        default_factory=list,
+        description="ids of dead letters that, decided again on the re-drive's day, need a "
+        "review: held instead of queued",
+    )
+    blocked: list[str] = Field(
+        default_factory=list,
+        description="ids of dead letters that the rules of the re-drive's day refuse: blocked "
+        "instead of queued (their findings say why)",
+    )
 
 
 class ChannelSwitchOut(BaseModel):
@@ -140,8 +150,9 @@ async def cancel(
     "/channels/{channel}/redrive",
     response_model=RedriveOut,
     summary="Put a channel's dead letters back in the queue",
-    description="Every failed delivery of the channel (within the caller's country scope) → "
-    "queued, due now, with a fresh set of attempts.",
+    description="Every failed delivery of the channel (within the caller's country scope) is "
+    "decided again with the facts of the day and goes → queued, due now, with a fresh set of "
+    "attempts; one the day's rules refuse is blocked, one that needs a review is held.",
     responses=ERRORS,
 )
 async def redrive(
@@ -152,8 +163,8 @@ async def redrive(
 ) -> RedriveOut:
     """Put a channel's failed deliveries back in the queue."""
     channels = get_context(request).services.channels
-    count = await channels.redrive(identity, channel, _reason(body))
-    return RedriveOut(channel=channel, requeued=count)
+    done = await channels.redrive(identity, channel, _reason(body))
+    return RedriveOut(channel=channel, requeued=done.requeued, held=done.held, blocked=done.blocked)
 
 
 @router.post(

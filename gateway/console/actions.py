@@ -10,7 +10,7 @@ comes back to the page it was asked from, with its code.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -23,6 +23,8 @@ from gateway.delivery.transitions import ActionResult
 from gateway.errors import ErrorKind, GatewayError
 from gateway.security.identity import Identity
 from gateway.services.bundle import Services
+
+Outcome = TypeVar("Outcome")
 
 router = APIRouter()
 
@@ -88,8 +90,8 @@ async def _channel_action(
     request: Request,
     session: Session,
     csrf: str,
-    notice: Callable[[object], str],
-    act: Callable[[], Awaitable[object]],
+    notice: Callable[[Outcome], str],
+    act: Callable[[], Awaitable[Outcome]],
 ) -> Response:
     check_csrf(session, csrf)
     try:
@@ -113,7 +115,7 @@ async def channel_redrive(
         request,
         session,
         csrf,
-        lambda count: f"requeued_{count}",
+        lambda done: f"requeued_{done.requeued}",
         lambda: channels.redrive(session.identity, channel, reason.strip() or None),
     )
 

@@ -8,7 +8,8 @@ Transitions (anything else is refused with a ``conflict``)::
     cancel   held | queued | retry_wait | unknown | failed → cancelled
     release  held ..................................... → queued, due now
     reject   held ..................................... → cancelled
-    redrive  every failed delivery of a channel ....... → queued, due now
+    redrive  every failed delivery of a channel ....... → queued, due now (or, decided
+             again on the day, held or blocked)
 """
 
 from __future__ import annotations
@@ -151,6 +152,22 @@ def apply_move(
         move.target.value,
         move.values.get("next_attempt_at"),
     )
+
+
+def failed_delivery_ids(
+    conn: Connection, channel: str, countries: tuple[str, ...] | None
+) -> list[str]:
+    """The ids of the channel's dead letters from ``countries`` (None: all), in stored order."""
+    query = select(deliveries.c.id).where(
+        deliveries.c.channel == channel, deliveries.c.state == S.FAILED.value
+    )
+    if countries is not None:
+        query = query.where(
+            deliveries.c.message_id.in_(
+                select(messages.c.id).where(messages.c.sender_country.in_(countries))
+            )
+        )
+    return [row.id for row in conn.execute(query.order_by(deliveries.c.id))]
 
 
 def requeue_failed(

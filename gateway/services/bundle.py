@@ -38,7 +38,7 @@ def build_services(
     """``reopen_for``: decides a delivery put back on its way again, on that day."""
     return Services(
         deliveries=DeliveryActions(store, settings, reopen_for=reopen_for),
-        channels=ChannelActions(store, settings, adapters),
+        channels=ChannelActions(store, settings, adapters, reopen_for=reopen_for),
         messages=MessageReads(store, keyring),
         audit=AuditReads(store),
         events=EventAccess(store, keyring),

@@ -4,24 +4,49 @@ channel overview, each checked against the permission table and audited in its t
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import Connection
 
 from gateway.config import Settings
 from gateway.delivery.breaker import set_paused
-from gateway.delivery.transitions import ChannelOverview, channel_overview, requeue_failed
+from gateway.delivery.redecide import Reopener, reopened
+from gateway.delivery.transitions import (
+    ChannelOverview,
+    Move,
+    apply_move,
+    channel_overview,
+    failed_delivery_ids,
+    fresh_round,
+    lock_delivery,
+    requeue_failed,
+)
 from gateway.errors import ErrorKind, GatewayError
 from gateway.security.audit import append_audit
 from gateway.security.identity import Identity
 from gateway.services.deliveries import deadline_s
 from gateway.services.permissions import Action, check, visible_countries
 from gateway.store.engine import Store
+from gateway.store.states import DeliveryState
 from gateway.store.tables import utcnow
+
+DEAD_LETTERS = frozenset({DeliveryState.FAILED})
+
+
+@dataclass(frozen=True)
+class Redriven:
+    """What a re-drive did: how many dead letters went back in the queue, and the ids of those
+    that the day's decision held for review or blocked instead."""
+
+    requeued: int
+    held: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
 
 
 class ChannelActions:
-    """``adapters`` are the channel names the gateway can deliver to (the adapter registry)."""
+    """``adapters`` are the channel names the gateway can deliver to (the adapter registry);
+    ``reopen_for`` decides a re-driven dead letter again on the day of the re-drive."""
 
     def __init__(
         self,
@@ -29,31 +54,56 @@ class ChannelActions:
         settings: Settings,
         adapters: Collection[str],
         clock: Callable[[], datetime] = utcnow,
+        reopen_for: Callable[[date], Reopener] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._adapters = frozenset(adapters)
         self._clock = clock
+        self._reopen_for = reopen_for
 
-    async def redrive(self, identity: Identity, channel: str, reason: str | None) -> int:
-        """Every dead letter of the channel (from the caller's countries) back to the queue."""
+    async def redrive(self, identity: Identity, channel: str, reason: str | None) -> Redriven:
+        """Every dead letter of the channel (from the caller's countries) back on its way.
+
+        A transfer is lawful on the day it happens: each dead letter is decided again with the
+        facts of the re-drive's day, so one whose basis has ended since is blocked and one that
+        now needs a review is held, and the audit entry names them.
+        """
         check(identity, Action.REDRIVE)
         self._known(channel)
         countries = visible_countries(identity)
         now = self._clock()
         window = deadline_s(self._settings, channel)
+        reopen = None if self._reopen_for is None else self._reopen_for(now.date())
 
-        def change(conn: Connection) -> int:
-            count = requeue_failed(conn, channel, countries, now=now, deadline_s=window)
+        def change(conn: Connection) -> Redriven:
+            if reopen is None:
+                done = Redriven(
+                    requeue_failed(conn, channel, countries, now=now, deadline_s=window)
+                )
+                details: dict[str, object] = {"requeued": done.requeued}
+            else:
+                moved = _redecided_redrive(conn, channel, countries, reopen, now, window)
+                done = Redriven(
+                    len(moved[DeliveryState.QUEUED.value]),
+                    held=moved[DeliveryState.HELD.value],
+                    blocked=moved[DeliveryState.BLOCKED.value],
+                )
+                details = {
+                    "requeued": done.requeued,
+                    "held": done.held,
+                    "blocked": done.blocked,
+                    "as_of": now.date().isoformat(),
+                }
             append_audit(
                 conn,
                 actor=identity.actor,
                 action=Action.REDRIVE.value,
                 subject=f"channel:{channel}",
                 reason=reason,
-                details={"requeued": count, "scope": list(countries or [])},
+                details={**details, "scope": list(countries or [])},
             )
-            return count
+            return done
 
         return await self._store.write(change)
 
@@ -102,3 +152,34 @@ class ChannelActions:
     def _known(self, channel: str) -> None:
         if channel not in self._adapters and self._settings.channel(channel) is None:
             raise GatewayError(ErrorKind.NOT_FOUND, "unknown_channel", "no such channel")
+
+
+def _redecided_redrive(
+    conn: Connection,
+    channel: str,
+    countries: tuple[str, ...] | None,
+    reopen: Reopener,
+    now: datetime,
+    window: float,
+) -> dict[str, list[str]]:
+    """Each dead letter decided again and moved where its new decision sends it; the ids by
+    the state each went to (queued, held or blocked)."""
+    states = (DeliveryState.QUEUED, DeliveryState.HELD, DeliveryState.BLOCKED)
+    moved: dict[str, list[str]] = {state.value: [] for state in states}
+    for delivery_id in failed_delivery_ids(conn, channel, countries):
+        ref = lock_delivery(conn, delivery_id)
+        if ref is None or ref.state != DeliveryState.FAILED.value:
+            continue  # moved on since the look, by a worker or another person
+        values = fresh_round(now, window)
+        target, values, decided = reopened(
+            conn, ref, reopen, approved=False, allowed=DEAD_LETTERS, values=values
+        )
+        apply_move(
+            conn,
+            ref,
+            Move(DEAD_LETTERS, target, values, decided),
+            verb=Action.REDRIVE.value,
+            now=now,
+        )
+        moved[target.value].append(ref.id)
+    return moved

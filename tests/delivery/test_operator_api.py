@@ -115,7 +115,7 @@ async def test_out_of_scope_operator_gets_404_and_changes_nothing(
     mine = stored(context, sender_country="RS")
     fail(context, mine)
     redrive = await client.post("/v1/channels/interpol/redrive", headers=bearer(scoped))
-    assert redrive.json() == {"channel": "interpol", "requeued": 1}
+    assert redrive.json() == {"channel": "interpol", "requeued": 1, "held": [], "blocked": []}
     assert delivery_row(context.store, mine).state == "queued"
     assert delivery_row(context.store, delivery_id).state == "failed"
     # Pausing a channel affects every country: not with a scoped token.

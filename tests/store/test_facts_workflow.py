@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.context import GatewayContext, build_context
 from gateway.security.identity import Identity
 from gateway.security.tokens import issue_token
+from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
 from gateway.services.facts import FactEdit
 from gateway.services.permissions import Role
@@ -161,6 +162,81 @@ async def test_a_fact_that_ends_between_hold_and_release_refuses_the_release(
         "blocked",
         release_day.isoformat(),
     )
+
+
+def give_up(context: GatewayContext, delivery_id: str) -> None:
+    """The delivery becomes a dead letter, as when the worker has spent its attempts."""
+    context.store.write_sync(
+        lambda conn: conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(state="failed", next_attempt_at=None)
+        )
+    )
+
+
+async def test_a_fact_that_ends_before_a_redrive_blocks_the_dead_letter_then(
+    client: httpx.AsyncClient, context: GatewayContext, tokens: Tokens
+) -> None:
+    _, officer = legal_token(context)
+    today = datetime.now(UTC).date()
+    ends = today + timedelta(days=30)
+    await context.facts.set(
+        officer,
+        INSTRUMENT,
+        "ME",
+        SOURCE,
+        FactEdit(party=True, since=date(2014, 12, 31), until=ends, confirmed=True),
+    )
+    sent = await send(client, tokens, europol_message("trafficking_in_human_beings"))
+    assert sent["state"] == "queued", sent
+    give_up(context, sent["id"])
+    operator = Identity(token_id="operator-test", role=Role.OPERATOR, label="test operator")
+    redrive_day = ends + timedelta(days=1)
+    redrive_at = datetime(redrive_day.year, redrive_day.month, redrive_day.day, 9, tzinfo=UTC)
+    later = ChannelActions(
+        context.store,
+        context.settings,
+        context.registry.names(),
+        clock=lambda: redrive_at,
+        reopen_for=context.reopener,
+    )
+
+    done = await later.redrive(operator, "europol", "destination back after an outage")
+
+    assert (done.requeued, done.blocked) == (0, [sent["id"]])
+    stored = row(context, sent["id"])
+    assert (stored.state, stored.decision_outcome) == ("blocked", "deny")
+    refusing = [f for f in json.loads(stored.findings_json) if f["outcome"] == "deny"]
+    dated = f"until {ends.isoformat()}), NOT in force on {redrive_day.isoformat()}"
+    assert any(dated in line for f in refusing for line in f["facts"]), refusing
+    [*_, entry] = audit(context, "channel:europol")
+    details = json.loads(entry.details_json)
+    assert (details["requeued"], details["blocked"], details["as_of"]) == (
+        0,
+        [sent["id"]],
+        redrive_day.isoformat(),
+    )
+
+
+async def test_a_redrive_while_the_fact_holds_puts_the_dead_letter_back_in_the_queue(
+    client: httpx.AsyncClient, context: GatewayContext, tokens: Tokens
+) -> None:
+    _, officer = legal_token(context)
+    await context.facts.confirm(officer, INSTRUMENT, "ME", SOURCE)
+    sent = await send(client, tokens, europol_message("trafficking_in_human_beings"))
+    give_up(context, sent["id"])
+    answer = await client.post(
+        "/v1/channels/europol/redrive",
+        json={"reason": "destination back after an outage"},
+        headers=auth(tokens.operator),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"channel": "europol", "requeued": 1, "held": [], "blocked": []}
+    stored = row(context, sent["id"])
+    assert (stored.state, stored.attempts) == ("queued", 0)
+    basis = json.loads(stored.decision_basis_json)
+    assert basis["as_of"] == datetime.now(UTC).date().isoformat()
 
 
 async def test_a_release_today_is_decided_today_and_goes_out(
