@@ -26,6 +26,7 @@ from gateway.console.session import (
 )
 from gateway.console.web import check_csrf, context_of, current_session, render
 from gateway.security.console_sessions import end_session, start_session
+from gateway.security.identity import Identity
 from gateway.security.ratelimit import RateLimiter, retry_after_header
 from gateway.security.tokens import TOKEN_PREFIX, identity_for_token
 from gateway.services.permissions import Action, may
@@ -35,6 +36,20 @@ from gateway.services.permissions import Action, may
 THROTTLED_TOKEN_CHARS = len(TOKEN_PREFIX) + 6
 
 router = APIRouter()
+
+
+# Where a sign-in without a ``next`` lands: the first of these pages the role may read.
+_LANDINGS = (
+    (Action.READ_CHANNELS, "/"),
+    (Action.READ_MESSAGES, "/messages"),
+    (Action.READ_FACTS, "/facts"),
+)
+
+
+def _first_page(identity: Identity) -> str:
+    """The channel overview, else the messages, else the facts (a legal officer reads no
+    messages): never a page the role would be refused."""
+    return next((page for action, page in _LANDINGS if may(identity, action)), "/messages")
 
 
 def _safe_next(prefix: str, target: str | None) -> str:
@@ -131,8 +146,8 @@ async def login(
     )
     response = Response(status_code=303)
     landing = _safe_next(prefix, next)
-    if landing == prefix + "/" and not may(identity, Action.READ_CHANNELS):
-        landing = prefix + "/messages"  # the channel overview is not this role's to see
+    if landing == prefix + "/":
+        landing = prefix + _first_page(identity)
     response.headers["Location"] = landing
     _cookie(
         response,

@@ -1,7 +1,8 @@
 """The console and the API give every caller the same answer.
 
 Each caller (both kinds of sender, regional and country-scoped operators, approver, auditor,
-admin) tries every operator and approver action and every read the console offers, once over
+admin, legal officer) tries every operator, approver and legal action and every read the
+console offers, once over
 the API with its bearer token and once in the console over HTTP with a signed-in session, each
 time on a delivery of its own in the same state. The two answers (done, or the refusal's code)
 and what happened to the delivery must agree; the buttons the console shows must be exactly
@@ -30,6 +31,18 @@ CHANNEL = "interpol"
 # delivery action -> the state a fresh delivery is put in for it
 DELIVERY_ACTIONS = {"retry": "failed", "cancel": "queued", "release": "held", "reject": "held"}
 CHANNEL_ACTIONS = ("redrive", "pause", "resume")
+# A fact the shipped table leaves unconfirmed; legal actions on it, as the API takes them.
+INSTRUMENT, COUNTRY = "europol_operational_agreement", "MK"
+SOURCE = "https://example.org/agreements/mk (as the test states it)"
+FACT_ACTIONS = {
+    "confirm": ("POST", f"/v1/facts/{INSTRUMENT}/{COUNTRY}/confirm", {"source": SOURCE}),
+    "withdraw": ("POST", f"/v1/facts/{INSTRUMENT}/{COUNTRY}/withdraw", {"source": SOURCE}),
+    "set": (
+        "PUT",
+        f"/v1/facts/{INSTRUMENT}/{COUNTRY}",
+        {"source": SOURCE, "party": True, "since": "2011-01-01", "confirmed": False},
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ def _callers(context: GatewayContext, tokens: Tokens) -> list[Caller]:
         Caller("approver", tokens.approver),
         Caller("auditor", tokens.auditor),
         Caller("admin", tokens.admin),
+        Caller("legal", scoped(Role.LEGAL)),
     ]
 
 
@@ -185,6 +199,24 @@ async def test_every_action_and_read_answers_alike_in_api_and_console(
                     allowed.add(action)
             assert offered == allowed, f"buttons for {caller.name}"
 
+        # Legal actions on a fact, and what the facts page offers.
+        for action, (method, path, body) in FACT_ACTIONS.items():
+            api = await http.request(method, path, json=body, headers=bearer)
+            form = {"csrf": csrf, "instrument": INSTRUMENT, "country": COUNTRY, "source": SOURCE}
+            if action == "set":
+                form |= {"party": "yes", "since": "2011-01-01"}
+            console = await http.post(f"/console/facts/{action}", data=form)
+            assert _api_answer(api) == _console_answer(console), f"fact {action} as {caller.name}"
+            answers[f"fact.{action}"] = _api_answer(api)
+        api = await http.get("/v1/facts", headers=bearer)
+        console = await http.get("/console/facts")
+        assert _api_answer(api) == _console_answer(console), f"read facts as {caller.name}"
+        answers["facts"] = _api_answer(api)
+        if console.status_code == 200:
+            offered = set(re.findall(r"/console/facts/(confirm|withdraw|set)", console.text))
+            allowed = {a for a in FACT_ACTIONS if answers[f"fact.{a}"] == "done"}
+            assert offered == allowed, f"fact forms for {caller.name}"
+
         # The payload read has no API twin: it follows the same table and tenancy.
         payload = await http.get(f"/console/deliveries/{payload_of}/payload")
         answers["payload"] = _console_answer(payload)
@@ -203,3 +235,10 @@ async def test_every_action_and_read_answers_alike_in_api_and_console(
     assert compared["auditor"]["payload"] == "forbidden"
     assert compared["operator-RS"]["payload"] == "not_found"
     assert compared["admin"]["payload"] == "done"
+    assert compared["legal"]["fact.confirm"] == "done"
+    assert compared["legal"]["fact.set"] == "done"
+    assert compared["approver"]["fact.confirm"] == "forbidden"  # facts are the legal role's
+    assert compared["admin"]["fact.withdraw"] == "forbidden"
+    assert compared["auditor"]["facts"] == "done"
+    assert compared["sender-AL"]["facts"] == "forbidden"
+    assert compared["legal"]["message"] == "forbidden"  # a legal officer reads no messages
