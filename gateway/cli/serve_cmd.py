@@ -238,7 +238,7 @@ def sandbox(
         encoding="utf-8",
     )
     # A wildcard listen address is not one to call: the simulators run on this host.
-    gateway_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    gateway_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  # nosec B104
     urls.answer_every_message(f"http://{gateway_host}:{port}", credentials, seconds=2.0)
     for name, url in sorted(urls.items()):
         out.print(f"  simulator     {name:<9} {url}  (inbox: {url.rstrip('/')}/_sim/inbox)")

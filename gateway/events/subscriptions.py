@@ -18,7 +18,8 @@ from sqlalchemy import Connection, select, update
 from gateway.store.crypto import Keyring, subscription_aad
 from gateway.store.tables import notifications, subscriptions
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
+# The format's prefix, not a secret.
+SECRET_PREFIX = "whsec_"  # noqa: S105  # nosec B105
 
 
 def new_secret() -> str:
