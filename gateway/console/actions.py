@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.console.flash import Flash, notice, problem, see_other
 from gateway.console.session import Session
 from gateway.console.web import check_csrf, context_of, current_session, render
 from gateway.delivery.transitions import ActionResult
@@ -44,10 +44,13 @@ def delivery_actions(services: Services) -> dict[str, DeliveryAction]:
     }
 
 
-def _see_other(request: Request, path: str) -> Response:
-    response = Response(status_code=303)
-    response.headers["Location"] = request.app.state.prefix + path
-    return response
+ACTION_DONE = {
+    "redrive": "re-driven",
+    "retry": "due now",
+    "cancel": "cancelled",
+    "release": "released",
+    "reject": "rejected",
+}
 
 
 async def _refused(
@@ -58,8 +61,8 @@ async def _refused(
     try:
         message_id = await services.messages.message_of(identity, delivery_id)
     except GatewayError:
-        return _see_other(request, f"/messages?problem={quote(code)}")
-    return _see_other(request, f"/messages/{message_id}?problem={quote(code)}#d-{delivery_id}")
+        return see_other(request, "/messages", problem(code))
+    return see_other(request, f"/messages/{message_id}#d-{delivery_id}", problem(code))
 
 
 async def delivery_action(
@@ -75,30 +78,31 @@ async def delivery_action(
     services = context_of(request).services
     perform = delivery_actions(services).get(action)
     if perform is None:
-        return _see_other(request, "/messages?problem=unknown_action")
+        return see_other(request, "/messages", problem("unknown_action"))
     try:
         result = await perform(session.identity, str(delivery_id), reason.strip() or None)
     except GatewayError as exc:
         if exc.kind is ErrorKind.NOT_FOUND:
             raise  # another country's delivery is not there: the 404 page
         return await _refused(request, services, session.identity, str(delivery_id), exc.code)
-    page = f"/messages/{result.message_id}?notice={quote(action)}#d-{result.delivery_id}"
-    return _see_other(request, page)
+    page = f"/messages/{result.message_id}#d-{result.delivery_id}"
+    done = notice(action, f"{action} — the {result.channel} delivery is {ACTION_DONE[action]}")
+    return see_other(request, page, done)
 
 
 async def _channel_action(
     request: Request,
     session: Session,
     csrf: str,
-    notice: Callable[[Outcome], str],
+    told: Callable[[Outcome], Flash],
     act: Callable[[], Awaitable[Outcome]],
 ) -> Response:
     check_csrf(session, csrf)
     try:
         outcome = await act()
     except GatewayError as exc:
-        return _see_other(request, f"/?problem={quote(exc.code)}")
-    return _see_other(request, f"/?notice={quote(notice(outcome))}")
+        return see_other(request, "/", problem(exc.code))
+    return see_other(request, "/", told(outcome))
 
 
 @router.post("/channels/{channel}/redrive")
@@ -115,7 +119,9 @@ async def channel_redrive(
         request,
         session,
         csrf,
-        lambda done: f"requeued_{done.requeued}",
+        lambda done: notice(
+            "requeued", f"requeued {done.requeued} dead letters", str(done.requeued)
+        ),
         lambda: channels.redrive(session.identity, channel, reason.strip() or None),
     )
 
@@ -134,7 +140,7 @@ async def channel_pause(
         request,
         session,
         csrf,
-        lambda _: f"paused_{channel}",
+        lambda _: notice("paused", f"paused {channel}"),
         lambda: channels.pause(session.identity, channel, reason.strip() or None),
     )
 
@@ -153,7 +159,7 @@ async def channel_resume(
         request,
         session,
         csrf,
-        lambda _: f"resumed_{channel}",
+        lambda _: notice("resumed", f"resumed {channel}"),
         lambda: channels.resume(session.identity, channel, reason.strip() or None),
     )
 

@@ -8,8 +8,10 @@ same services as the API, audited the same way.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.console import actions, auth, facts, inbound, pages
 from gateway.console.session import SESSION_KEY_PURPOSE
@@ -23,7 +25,8 @@ PREFIX = "/console"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        "img-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -51,6 +54,14 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
+    _install_error_pages(console)
+    return console
+
+
+def _install_error_pages(console: FastAPI) -> None:
+    """Every refusal and error answers one of the console's own pages, never the framework's
+    JSON (which would repeat the input it could not read)."""
+
     @console.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> Response:
         return login_redirect(request)
@@ -68,10 +79,21 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
             return await _forbidden(request, Forbidden())
         return render(request, "error.html", {"title": "Not done", "status": 400}, status_code=400)
 
+    @console.exception_handler(RequestValidationError)
+    async def _not_understood(request: Request, _: RequestValidationError) -> HTMLResponse:
+        # The console's own page, which never repeats what was sent (no JSON echo of input).
+        values = {"title": "Not understood", "status": 400}
+        return render(request, "error.html", values, status_code=400)
+
+    @console.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        if exc.status_code == 404:
+            return await _not_found(request, NotFound())
+        values = {"title": "Not understood", "status": 400}
+        return render(request, "error.html", values, status_code=exc.status_code)
+
     @console.exception_handler(Forbidden)
     async def _forbidden(request: Request, _: Forbidden) -> HTMLResponse:
         return render(
             request, "error.html", {"title": "Not allowed", "status": 403}, status_code=403
         )
-
-    return console

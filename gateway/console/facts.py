@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.console.flash import Flash, problem, see_other
+from gateway.console.flash import notice as flash_notice
 from gateway.console.session import Session
 from gateway.console.web import Forbidden, check_csrf, context_of, current_session, render
 from gateway.errors import ErrorKind, GatewayError
@@ -59,26 +61,25 @@ async def facts_page(
     )
 
 
-def _back(request: Request, query: str) -> Response:
-    response = Response(status_code=303)
-    response.headers["Location"] = f"{request.app.state.prefix}/facts?{query}"
-    return response
+def _back(request: Request, told: Flash, instrument: str = "") -> Response:
+    query = f"?{urlencode({'instrument': instrument})}" if instrument else ""
+    return see_other(request, f"/facts{query}", told)
 
 
 def _outcome(request: Request, changed: FactChanged) -> Response:
     fact = changed.fact
-    notice = (
+    text = (
         f"{changed.action.value} {fact.instrument} {fact.country} (change {changed.change_seq}): "
         f"{len(changed.lifted.released)} held delivery(ies) released, "
         f"{len(changed.lifted.still_held)} still held for other reasons"
     )
-    return _back(request, f"instrument={fact.instrument}&notice={quote(notice)}")
+    return _back(request, flash_notice(changed.action.value, text), fact.instrument)
 
 
 def _refused(request: Request, exc: GatewayError) -> Response:
     if exc.kind is ErrorKind.FORBIDDEN:
         raise Forbidden
-    return _back(request, f"problem={quote(exc.message)}")
+    return _back(request, problem(exc.code, exc.message))
 
 
 def _day(text: str) -> date | None:
@@ -120,7 +121,7 @@ async def change_fact(
             edit = FactEdit(bool(party), _day(since), _day(until), bool(confirmed), note)
             changed = await service.set(who, instrument, country, source, edit)
         else:
-            return _back(request, "problem=unknown%20action")
+            return _back(request, problem("unknown_action"))
     except GatewayError as exc:
         return _refused(request, exc)
     return _outcome(request, changed)

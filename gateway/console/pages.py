@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Annotated
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -41,15 +42,28 @@ def actions_for(identity: Identity, state: str) -> tuple[str, ...]:
     )
 
 
-def _day(text: str | None, *, end: bool = False) -> datetime | None:
-    """A date filter from the form (``YYYY-MM-DD``, UTC); the end date is inclusive."""
+def zone_of(name: str) -> tzinfo:
+    """The browser's zone the form names (``console.js`` fills it in); UTC without one."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def day_bound(text: str | None, zone: tzinfo, *, end: bool = False) -> datetime | None:
+    """A date filter from the form (``YYYY-MM-DD``, a day in ``zone``) as a UTC instant: its
+    start, or for ``end`` the start of the next day (the end date is inclusive)."""
     if not text:
         return None
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         return None
-    return day.replace(hour=23, minute=59, second=59, microsecond=999999) if end else day
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -82,20 +96,22 @@ async def message_list(
     sender_country: Annotated[str, Query(max_length=2)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
+    tz: Annotated[str, Query(max_length=64)] = "",
     cursor: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     """Messages the operator may see, filtered and paged like the API's listing."""
     context = context_of(request)
     states = [s.value for s in DeliveryState]
     channels = sorted(context.registry.names())
+    zone = zone_of(tz)
     try:
         items, next_cursor = await context.services.messages.page(
             session.identity,
             state=state if state in states else None,
             channel=channel if channel in channels else None,
             sender_country=sender_country.upper() or None,
-            since=_day(since),
-            until=_day(until, end=True),
+            since=day_bound(since, zone),
+            until=day_bound(until, zone, end=True),
             limit=PAGE_SIZE,
             cursor=cursor or None,
         )
@@ -109,6 +125,7 @@ async def message_list(
         "sender_country": sender_country.upper(),
         "since": since,
         "until": until,
+        "tz": tz if zone is not UTC else "",
     }
     countries = visible_countries(session.identity) or MARRI_COUNTRIES
     return render(

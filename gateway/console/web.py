@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -10,7 +10,9 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from gateway.console import flash
 from gateway.console.session import COOKIE, Session, csrf_matches, verify
 from gateway.context import GatewayContext
 from gateway.security.console_sessions import identity_for_session
@@ -34,11 +36,17 @@ STATE_LABELS = {
 }
 
 
-def _when(value: object) -> str:
+def _when(value: object) -> Markup | str:
+    """A moment as ``<time>``: UTC in the page, the browser's zone once ``local-time.js`` ran,
+    with UTC kept on hover."""
     if value is None:
         return "—"
     stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+    stamp = stamp.astimezone(UTC)
+    utc = stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        stamp.isoformat().replace("+00:00", "Z"), utc, utc
+    )
 
 
 def _age(seconds: float | None) -> str:
@@ -64,20 +72,7 @@ templates.env.globals["short_label"] = lambda s: SHORT_LABELS.get(
     str(s), STATE_LABELS.get(str(s), str(s))
 )
 templates.env.globals["state_label"] = lambda s: STATE_LABELS.get(str(s), str(s))
-# What a refusal's code means, in the words the console shows after "Not done:".
-PROBLEM_TEXTS = {
-    "forbidden": "your role may not do this",
-    "regional_scope_required": "this acts on every country and needs a regional token",
-    "reason_required": "give a reason",
-    "same_person": "the token that sent a message cannot review it",
-    "invalid_state_transition": "not possible in the delivery's current state",
-    "state_changed": "the delivery changed meanwhile; reload and try again",
-    "unknown_channel": "no such channel",
-}
 templates.env.globals["can"] = lambda identity, action: may(identity, Action(action))
-templates.env.globals["problem_text"] = lambda code: PROBLEM_TEXTS.get(
-    str(code), str(code).replace("_", " ")
-)
 
 
 class LoginRequired(Exception):
@@ -130,9 +125,12 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """A page from the templates, with the session's role and CSRF token when signed in."""
-    values = {"session": session, "prefix": request.app.state.prefix, **values}
+    banner = flash.taken(request)
+    values = {"session": session, "prefix": request.app.state.prefix, "flash": banner, **values}
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
+    if banner is not None:
+        flash.clear(request, response)
     return response
 
 

@@ -70,7 +70,7 @@ class Action(StrEnum):
     CANCEL = "delivery.cancel"
     RELEASE = "delivery.release"
     REJECT = "delivery.reject"
-    REDRIVE = "channel.redrive"
+    REDRIVE = "delivery.redrive"  # dead letters back on their way: one, a list or a channel
     PAUSE = "channel.pause"
     RESUME = "channel.resume"
     # Answers from channels that matched no message (no country yet, so regional callers only).

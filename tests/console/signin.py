@@ -19,3 +19,13 @@ async def sign_in(client: httpx.AsyncClient, token: str, next_path: str = "") ->
     return await client.post(
         "/console/login", data={"token": token, "csrf": csrf_of(form.text), "next": next_path}
     )
+
+
+async def banner(client: httpx.AsyncClient, answer: httpx.Response) -> tuple[str, str, str]:
+    """Follow a form's redirect: the banner the next page shows (kind, code, detail)."""
+    assert answer.status_code == 303, answer.text
+    page = await client.get(answer.headers["location"])
+    found = re.search(r'data-flash="(\w+)" data-code="([\w.]+)" data-detail="([^"]*)"', page.text)
+    assert found is not None, "no banner on the page after the redirect"
+    kind, code, detail = found.groups()
+    return kind, code, detail

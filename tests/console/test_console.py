@@ -7,7 +7,7 @@ from sqlalchemy import select
 from gateway.security.tokens import identity_for_token, revoke_token
 from gateway.store.tables import audit_entries
 from simulators import Fault
-from tests.console.signin import csrf_of, sign_in
+from tests.console.signin import banner, csrf_of, sign_in
 from tests.telemetry.helpers import message_from, scoped_operator
 from tests.telemetry.world import World
 
@@ -163,13 +163,13 @@ async def test_actions_need_csrf_and_are_audited(world: World) -> None:
     no_reason = await world.client.post(
         f"/console/deliveries/{held['id']}/release", data={"csrf": csrf_of(page.text)}
     )
-    assert "problem=reason_required" in no_reason.headers["location"]
+    assert (await banner(world.client, no_reason))[:2] == ("problem", "reason_required")
     done = await world.client.post(
         f"/console/deliveries/{held['id']}/release",
         data={"csrf": csrf_of(page.text), "reason": "agreement confirmed"},
     )
     assert done.status_code == 303
-    assert "notice=release" in done.headers["location"]
+    assert (await banner(world.client, done))[:2] == ("notice", "release")
     view = await world.trace(body["message_id"])
     released = next(d for d in view["deliveries"] if d["id"] == held["id"])
     assert released["state"] == "queued"
@@ -179,7 +179,7 @@ async def test_actions_need_csrf_and_are_audited(world: World) -> None:
     cancel = await world.client.post(
         f"/console/deliveries/{held['id']}/cancel", data={"csrf": csrf_of(page.text)}
     )
-    assert "problem=forbidden" in cancel.headers["location"]
+    assert (await banner(world.client, cancel))[:2] == ("problem", "forbidden")
 
     # reasons are shown escaped
     other = next(d for d in answer["deliveries"] if d["state"] == "held" and d["id"] != held["id"])
@@ -242,13 +242,14 @@ async def test_channel_redrive_from_the_overview(world: World) -> None:
     done = await world.client.post(
         "/console/channels/frontex/redrive", data={"csrf": csrf_of(overview.text)}
     )
-    assert done.headers["location"] == "/console/?notice=requeued_1"
+    assert done.headers["location"] == "/console/"
+    assert await banner(world.client, done) == ("notice", "requeued", "1")
     await world.drain()
     view = await world.trace(body["message_id"])
     frontex = next(d for d in view["deliveries"] if d["channel"] == "frontex")
     assert frontex["state"] == "delivered"
     (event,) = [e for e in view["events"] if e["type"] == "action" and e["channel"] == "frontex"]
-    assert event["summary"].startswith("channel.redrive by operator:")
+    assert event["summary"].startswith("delivery.redrive by operator:")
     assert event["summary"].endswith("(whole channel)")
     again = await world.client.get("/console/")
     assert "Re-drive 1 on frontex" not in again.text
