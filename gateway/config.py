@@ -5,13 +5,15 @@ Destination URLs come only from here, never from a message.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class RetryPolicy(BaseModel):
@@ -83,6 +85,29 @@ class Settings(BaseSettings):
     worker_enabled: bool = True
     worker_poll_interval_s: float = 0.2
     lease_s: float = 60.0
+    # Webhooks to national systems (gateway/events/egress.py). Receivers must be on public
+    # addresses and https unless named here: internal networks as CIDRs, comma-separated or a
+    # JSON list ("10.20.0.0/16,fd00:20::/48").
+    webhook_allowed_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    webhook_require_https: bool = True
+    # The same schedule and breaker machinery as a channel's, with their own settings
+    # (MARRI_WEBHOOK_RETRY__MAX_ATTEMPTS=12, MARRI_WEBHOOK_BREAKER__OPEN_S=120, ...).
+    webhook_retry: RetryPolicy = RetryPolicy()
+    webhook_breaker: BreakerPolicy = BreakerPolicy()
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """A comma-separated string or a JSON list; each entry must be a network."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list | tuple):
+            items = tuple(str(v).strip() for v in value if str(v).strip())
+            for item in items:
+                ipaddress.ip_network(item, strict=False)  # a ValueError names the bad entry
+            return items
+        return value
 
     def channel(self, name: str) -> ChannelSettings | None:
         """The channel's settings: the environment wins over the channels file."""

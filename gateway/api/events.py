@@ -11,7 +11,7 @@ import binascii
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
@@ -49,7 +49,12 @@ class SubscriptionIn(BaseModel):
         },
     }
 
-    url: HttpUrl = Field(description="where events are POSTed (http or https)")
+    url: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="where events are POSTed: https (http only where the deployment allows "
+        "it) on a public address or one of the deployment's allowed networks; no credentials",
+    )
     event_types: list[EventTypeName] = Field(min_length=1, max_length=len(EVENT_TYPES))
     secret: str | None = Field(
         default=None,
@@ -137,7 +142,15 @@ class InboxPage(BaseModel):
     "/subscriptions",
     status_code=201,
     response_model=SubscriptionCreated,
-    responses={422: {"model": ErrorBody}},
+    responses={
+        422: {
+            "model": ErrorBody,
+            "description": "a malformed field, or a URL the gateway does not call "
+            "(`webhook_url_refused`: not http(s), http where https is required, credentials "
+            "in it, or a host that does not resolve or resolves to a loopback, private, "
+            "link-local, multicast, unspecified or reserved address)",
+        }
+    },
     summary="Subscribe this agency to its events (signed webhooks)",
 )
 async def create(
@@ -147,7 +160,7 @@ async def create(
 ) -> SubscriptionCreated:
     """A new subscription of the calling agency."""
     created, secret = await get_context(request).services.events.subscribe(
-        identity, url=str(body.url), event_types=list(body.event_types), secret=body.secret
+        identity, url=body.url, event_types=list(body.event_types), secret=body.secret
     )
     return SubscriptionCreated(**created.as_dict(), secret=secret)
 

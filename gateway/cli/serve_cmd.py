@@ -215,6 +215,10 @@ def sandbox(
 
     Path("var").mkdir(exist_ok=True)
     channels_file = Path(os.environ.setdefault("MARRI_CHANNELS_FILE", "var/channels.json"))
+    # The sample receiver (``events listen``) runs on this host over plain http: the sandbox,
+    # and only the sandbox, lets webhooks go to loopback.
+    os.environ.setdefault("MARRI_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+    os.environ.setdefault("MARRI_WEBHOOK_REQUIRE_HTTPS", "false")
     get_settings.cache_clear()
     settings = get_settings()
     out.print("[bold]MARRI exchange gateway — sandbox[/bold]")
@@ -243,6 +247,8 @@ def sandbox(
     for name, url in sorted(urls.items()):
         out.print(f"  simulator     {name:<9} {url}  (inbox: {url.rstrip('/')}/_sim/inbox)")
     out.print("  replies       every channel answers each message after 2 s (push or poll)")
+    allowed = ", ".join(settings.webhook_allowed_networks) or "public hosts only"
+    out.print(f"  webhooks      public hosts and {allowed}")
     tokens = _ensure_sandbox_tokens(settings)
     base = f"http://{host}:{port}"
     out.print(f"  API docs      {base}/docs")

@@ -18,6 +18,7 @@ from gateway.config import Settings
 from gateway.delivery.lanes import AdapterLookup
 from gateway.delivery.webhooks import WebhookNotifier
 from gateway.delivery.worker import DeliveryWorker
+from gateway.events.egress import egress_policy
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
@@ -53,6 +54,9 @@ async def running_worker(
         worker_id=worker.worker_id,
         lease_s=settings.lease_s,
         poll_interval_s=settings.worker_poll_interval_s,
+        egress=egress_policy(settings),
+        retry=settings.webhook_retry,
+        breaker=settings.webhook_breaker,
     )
     task = asyncio.create_task(worker.run(grace_s=grace_s), name="delivery-worker")
     notifying = asyncio.create_task(notifier.run(), name="webhook-notifier")

@@ -29,6 +29,7 @@ from gateway.delivery.breaker import load_gates, record_channel_result
 from gateway.delivery.classify import Outcome, Verdict, classify_result
 from gateway.delivery.schedule import next_step
 from gateway.events.cloudevent import CONTENT_TYPE, structured_body
+from gateway.events.egress import AddressRefused, EgressPolicy, guarded_client
 from gateway.events.inbox import events_by_seq
 from gateway.events.subscriptions import Target, load_targets
 from gateway.store.crypto import Keyring
@@ -40,8 +41,6 @@ log = logging.getLogger("gateway.delivery")
 RESENDABLE = ("queued", "retry_wait", "unknown")
 BATCH = 16
 TIMEOUT_S = 10.0
-# A receiver gets a day to come back before a notification becomes a dead letter.
-DEADLINE = timedelta(hours=24)
 
 
 def breaker_key(subscription_id: str) -> str:
@@ -153,6 +152,8 @@ async def post_notification(
         answer = await http.post(
             item.target.url, content=item.body, headers=signed_headers(item, now)
         )
+    except AddressRefused as exc:  # the host now resolves inside: never called
+        result = exc
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         result = TransientError(type(exc).__name__)
     except httpx.HTTPError as exc:
@@ -189,7 +190,7 @@ def record_notification(
         verdict,
         attempts_done=item.attempts,
         now=ended,
-        deadline_at=item.created_at + DEADLINE,
+        deadline_at=item.created_at + timedelta(seconds=retry.deadline_s),
         policy=retry,
     )
     moved = conn.execute(
@@ -250,6 +251,9 @@ class WebhookNotifier:
         worker_id: str,
         lease_s: float,
         poll_interval_s: float,
+        egress: EgressPolicy,
+        retry: RetryPolicy | None = None,
+        breaker: BreakerPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -257,9 +261,10 @@ class WebhookNotifier:
         self.worker_id = worker_id
         self.lease_s = lease_s
         self.poll_interval_s = poll_interval_s
+        self.egress = egress
         self.clock = clock
-        self.retry = RetryPolicy()
-        self.breaker = BreakerPolicy()
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or BreakerPolicy()
         self.sent = 0
         self._stopping = asyncio.Event()
 
@@ -269,7 +274,7 @@ class WebhookNotifier:
 
     async def run(self) -> None:
         """Claim and send until ``stop()``; a failed round is retried next poll."""
-        async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+        async with self.client() as http:
             while not self._stopping.is_set():
                 try:
                     done = await self.run_once(http)
@@ -282,6 +287,10 @@ class WebhookNotifier:
                             await self._stopping.wait()
                     except TimeoutError:
                         pass
+
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client notifications go out on: only to addresses the policy allows."""
+        return guarded_client(self.egress, timeout_s=TIMEOUT_S)
 
     async def run_once(self, http: httpx.AsyncClient) -> int:
         """Claim one batch and send it; how many were sent."""

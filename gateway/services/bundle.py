@@ -8,6 +8,7 @@ from datetime import date
 
 from gateway.config import Settings
 from gateway.delivery.redecide import Reopener
+from gateway.events.egress import egress_policy
 from gateway.services.audit_log import AuditReads
 from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
@@ -41,5 +42,5 @@ def build_services(
         channels=ChannelActions(store, settings, adapters, reopen_for=reopen_for),
         messages=MessageReads(store, keyring),
         audit=AuditReads(store),
-        events=EventAccess(store, keyring),
+        events=EventAccess(store, keyring, egress_policy(settings)),
     )

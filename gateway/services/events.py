@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.events.cloudevent import as_json
+from gateway.events.egress import EgressPolicy, EgressRefused, check_subscription_url
 from gateway.events.inbox import read_inbox
 from gateway.events.subscriptions import (
     Subscription,
@@ -37,18 +38,32 @@ class EventAccess:
     """A sender agency's subscriptions and inbox, behind the permission table."""
 
     def __init__(
-        self, store: Store, keyring: Keyring, clock: Callable[[], datetime] = utcnow
+        self,
+        store: Store,
+        keyring: Keyring,
+        egress: EgressPolicy,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
         self._keyring = keyring
+        self._egress = egress
         self._clock = clock
 
     async def subscribe(
         self, identity: Identity, *, url: str, event_types: list[str], secret: str | None
     ) -> tuple[Subscription, str]:
-        """A new subscription of the caller's agency and its secret (shown this once)."""
+        """A new subscription of the caller's agency and its secret (shown this once); a URL
+        the gateway would not call (``gateway/events/egress.py``) is refused."""
         check(identity, Action.SUBSCRIBE)
         country, agency = _agency_of(identity)
+        try:
+            await check_subscription_url(self._egress, url)
+        except EgressRefused as exc:
+            raise GatewayError(
+                ErrorKind.UNPROCESSABLE,
+                "webhook_url_refused",
+                f"the gateway does not call this URL: {exc.reason}",
+            ) from None
         chosen = secret or new_secret()
         now = self._clock()
         created = await self._store.write(

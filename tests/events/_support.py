@@ -9,12 +9,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.events.egress import EgressPolicy, parse_networks
 from gateway.events.receiver import Receiver, serve
 from gateway.events.subscriptions import create_subscription, new_secret
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 from gateway.store.tables import utcnow
 from tests.api.gateway_process import free_port
+
+# What a deployment sets (MARRI_WEBHOOK_ALLOWED_NETWORKS) for receivers on this host.
+LOOPBACK_ALLOWED = EgressPolicy(
+    allowed_networks=parse_networks(["127.0.0.0/8", "::1/128"]), require_https=False
+)
+LOOPBACK_SETTINGS = {"webhook_allowed_networks": ("127.0.0.0/8", "::1/128")} | {
+    "webhook_require_https": False
+}
 
 
 @dataclass

@@ -102,6 +102,9 @@ def test_killed_worker_resends_under_the_same_webhook_id(db_url: str, tmp_path: 
                 "MARRI_CHANNELS_FILE": str(channels),
                 "MARRI_WORKER_POLL_INTERVAL_S": "0.05",
                 "MARRI_LEASE_S": "3",
+                # The receiver is on this host, which a deployment must allow by name.
+                "MARRI_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+                "MARRI_WEBHOOK_REQUIRE_HTTPS": "false",
             }
             subscribe(store, keyring, receiver.url, secret)
             delivery_id = add_delivery(store, keyring, channel="interpol")

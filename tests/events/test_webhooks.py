@@ -26,7 +26,7 @@ from gateway.events.subscriptions import new_secret
 from gateway.store.crypto import load_or_create_keyring
 from gateway.store.engine import Store
 from gateway.store.tables import channel_states, notification_attempts, notifications, utcnow
-from tests.events._support import running_receiver, subscribe
+from tests.events._support import LOOPBACK_ALLOWED, running_receiver, subscribe
 
 
 def _event(
@@ -51,9 +51,15 @@ def _event(
 
 
 def _notifier(store: Store, keyring: object) -> WebhookNotifier:
+    # The receivers here run on loopback, which a deployment must allow by name.
     return WebhookNotifier(
-        store=store, keyring=keyring, worker_id="w-test", lease_s=30, poll_interval_s=0.05
-    )  # type: ignore[arg-type]
+        store=store,
+        keyring=keyring,  # type: ignore[arg-type]
+        worker_id="w-test",
+        lease_s=30,
+        poll_interval_s=0.05,
+        egress=LOOPBACK_ALLOWED,
+    )
 
 
 @pytest.fixture
@@ -71,7 +77,7 @@ async def test_every_event_is_accepted_by_a_verifying_receiver(
         sent = [_event(store) for _ in range(5)] + [_event(store, EventType.DELIVERY_HELD)]
         _event(store, EventType.DELIVERY_FAILED)  # not subscribed: never sent
         notifier = _notifier(store, keyring)
-        async with httpx.AsyncClient() as http:
+        async with notifier.client() as http:
             assert await notifier.run_once(http) == 6
     assert receiver.accepted == 6
     assert receiver.rejected == 0
@@ -126,7 +132,7 @@ async def test_failing_receiver_is_retried_then_dead_lettered(store: Store, tmp_
         subscribe(store, keyring, url, secret)
         _event(store)
         notifier = _notifier(store, keyring)
-        async with httpx.AsyncClient() as http:
+        async with notifier.client() as http:
             await notifier.run_once(http)
     [row] = store.read_sync(lambda conn: conn.execute(select(notifications)).all())
     assert (row.state, row.last_http_status, row.attempts) == ("failed", 400, 1)
@@ -134,7 +140,7 @@ async def test_failing_receiver_is_retried_then_dead_lettered(store: Store, tmp_
     # Nobody listening: transient, retried later, and the receiver's breaker counts it.
     subscribe(store, keyring, "http://127.0.0.1:9/closed", secret, agency="Other agency")
     _event(store, agency="Other agency")
-    async with httpx.AsyncClient() as http:
+    async with notifier.client() as http:
         await notifier.run_once(http)
     rows = store.read_sync(
         lambda conn: conn.execute(
@@ -179,8 +185,9 @@ async def test_trace_shows_the_notification_attempts(store: Store, tmp_path: Pat
                 conn, EventType.DELIVERY_DELIVERED, [delivery_id], now=utcnow()
             )
         )
-        async with httpx.AsyncClient() as http:
-            assert await _notifier(store, keyring).run_once(http) == 2
+        notifier = _notifier(store, keyring)
+        async with notifier.client() as http:
+            assert await notifier.run_once(http) == 2
     message_id = store.read_sync(
         lambda conn: conn.execute(select(notifications.c.message_id).limit(1)).scalar_one()
     )
