@@ -214,8 +214,9 @@ class _Renderer(CodeCollector):
         if event.location is not None:
             el.set("location", event.location)
         _ue(el, "EventType", self.required("event_kind", event.kind, f"$.events[{index}]"))
-        if event.at is not None:
-            _ue(el, "When", event.at if isinstance(event.at, str) else event.at.isoformat())
+        when = event.when
+        if when is not None:
+            _ue(el, "When", when if isinstance(when, str) else when.isoformat())
         if event.persons_count is not None:
             _ue(el, "PersonsCount", str(event.persons_count))
         _opt(el, "Description", event.description)

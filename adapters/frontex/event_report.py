@@ -24,6 +24,7 @@ from adapters.frontex.common import (
     optional,
     report_head,
 )
+from gateway.schema.entities import event_when
 
 _CRAFT_TYPES = {"VESSEL", "AIRCRAFT"}
 
@@ -62,7 +63,7 @@ def render_event_report(message: Msg, codes: CodeTable) -> etree._Element:
 
 def _event(event: Msg, message: Msg, codes: CodeTable) -> Node:
     children: list[Any] = []
-    optional(children, "Time", event.get("at"))
+    optional(children, "Time", event_when(event))
     location = _location(event.get("location"), message, codes)
     if location is not None:
         children.append(location)

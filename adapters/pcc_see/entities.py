@@ -8,6 +8,7 @@ from typing import Any
 from adapters._codes import CodeTable
 from adapters._names import UnsupportedScript, latin_parts, person_country
 from adapters.pcc_see.common import Msg, Node, channel_code, country_code, node, optional
+from gateway.schema.entities import event_when
 
 # Entity list → (wrapper, element, fields sent as <Field name=...>, code list of its type).
 _ENTITIES: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
@@ -143,7 +144,7 @@ def events_links_route_statistics(message: Msg, codes: CodeTable) -> list[Node]:
     events = []
     for event in message.get("events", []):
         children: list[Any] = []
-        optional(children, "At", event.get("at"))
+        optional(children, "At", event_when(event))
         optional(children, "Location", event.get("location"))
         children.extend(node("Involved", ref) for ref in event.get("involved", []))
         optional(children, "PersonsCount", event.get("persons_count"))

@@ -187,8 +187,9 @@ class _Builder(CodeCollector):
             el.set("kind", self.required("event_kind", event.kind, f"$.events[{i}].kind"))
             if event.location is not None:
                 el.set("place", event.location)
-            if event.at is not None:
-                _add(el, "When", event.at if isinstance(event.at, str) else event.at.isoformat())
+            when = event.when
+            if when is not None:
+                _add(el, "When", when if isinstance(when, str) else when.isoformat())
             if event.persons_count is not None:
                 _add(el, "PersonsCount", str(event.persons_count))
             _opt(el, "Narrative", event.description)

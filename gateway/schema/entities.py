@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -32,6 +34,7 @@ from gateway.schema.types import (
     Ref,
     ShortText,
     Text,
+    Timestamp,
 )
 
 
@@ -140,16 +143,55 @@ class Communication(FrozenModel):
     owner: Ref | None = None
 
 
+#: The fields that say when an event happened; a message gives at most one of them.
+EVENT_TIME_FIELDS = ("at_time", "at_date", "at")
+
+
+def event_when(event: Mapping[str, Any]) -> Any:
+    """``Event.when`` for an event as JSON data (what dict-reading renders hold)."""
+    return next((event[name] for name in EVENT_TIME_FIELDS if event.get(name) is not None), None)
+
+
 class Event(FrozenModel):
-    """Something that happened, with where, when and which entities took part."""
+    """Something that happened, with where, when and which entities took part.
+
+    When it happened is ``at_time`` (a timestamp with an offset) or ``at_date`` (a partial
+    date), at most one of them; each has one type, so clients generated from the schema keep
+    it as sent. ``at`` (either kind in one string) is deprecated, still accepted in v1.
+    """
 
     ref: Ref
     kind: EventKind
-    at: EventTime | None = None
+    at_time: Timestamp | None = None
+    at_date: PartialDate | None = None
+    at: EventTime | None = Field(
+        default=None,
+        description="deprecated: send at_time or at_date; a timestamp or a partial date",
+        json_schema_extra={"deprecated": True},
+    )
     location: Ref | None = None
     involved: tuple[Ref, ...] = Field(default=(), max_length=MAX_ENTITIES)
     persons_count: Count | None = None
     description: LongText | None = None
+
+    @property
+    def when(self) -> datetime | str | None:
+        """When it happened: a timestamp, a partial date, or unknown."""
+        if self.at_time is not None:
+            return self.at_time
+        return self.at_date if self.at_date is not None else self.at
+
+    @model_validator(mode="after")
+    def _one_time(self) -> Event:
+        given = [name for name in EVENT_TIME_FIELDS if getattr(self, name) is not None]
+        raise_field_errors(
+            "Event",
+            [
+                ((name,), "forbidden", "give one of at_time, at_date and at, not several")
+                for name in given[1:]
+            ],
+        )
+        return self
 
 
 class Link(FrozenModel):

@@ -126,12 +126,12 @@ EventTime = Annotated[
     datetime | str,
     PlainValidator(_parse_event_time, json_schema_input_type=str),
     PlainSerializer(_serialise_event_time, return_type=str, when_used="json"),
+    # One string type, no format: a client generated from the schema keeps it as sent
+    # instead of turning a partial date into a naive timestamp.
     WithJsonSchema(
         {
-            "anyOf": [
-                _TIMESTAMP_JSON_SCHEMA,
-                {"type": "string", "pattern": PARTIAL_DATE_PATTERN},
-            ],
+            "type": "string",
+            "pattern": f"{TIMESTAMP_PATTERN}|{PARTIAL_DATE_PATTERN}",
             "description": "when it happened: a timestamp, or a partial date when less is known",
         }
     ),
