@@ -160,6 +160,8 @@ class ChannelSimulator:
             "answered": 0,
         }
         self.answers = Answerer(self)
+        # Where the simulator listens, once a server says so; served descriptions name it.
+        self.address: str | None = None
         self.app = self._build_app()
 
     # -- channel-specific answers ------------------------------------------------------------
@@ -343,10 +345,20 @@ class ChannelSimulator:
                     if (poll_path := getattr(self.adapter, "poll_path", None))
                     else []
                 ),
+                *self.extra_routes(),
                 Route("/", self._deliver, methods=["POST"]),
                 Route("/{path:path}", self._deliver, methods=["POST"]),
             ]
         )
+
+    def extra_routes(self) -> list[Route]:
+        """Routes a kind of channel adds (a SOAP channel serves its WSDL)."""
+        return []
+
+    def endpoint(self, request: Request) -> str:
+        """The address ``request`` reached: on the configured ``address`` when there is one."""
+        base = self.address or f"{request.url.scheme}://{request.url.netloc}"
+        return base.rstrip("/") + request.url.path
 
 
 _KEPT_HEADERS = frozenset({"content-type", "idempotency-key", "traceparent", "soapaction"})

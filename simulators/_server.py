@@ -45,6 +45,7 @@ class SimulatorServer:
         self.port: int = self._socket.getsockname()[1]
         scheme = "https" if ssl_certfile else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}/"
+        simulator.address = self.url
         config = uvicorn.Config(
             simulator.app,
             log_level="warning",

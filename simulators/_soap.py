@@ -1,5 +1,9 @@
 """Simulators for SOAP 1.1 channels: receipts in the WSDL's response element, faults as SOAP.
 
+``GET <endpoint>?wsdl`` serves the channel's WSDL with the simulator's own address, and
+``GET <endpoint>?xsd=<file>`` the schemas it imports (``adapters/_wsdl.py``), so a SOAP stack
+other than ours can be pointed at a simulator as at a real service.
+
 A schema-invalid request is answered with a SOAP ``Client`` fault (HTTP 500, as SOAP 1.1 over
 HTTP requires for faults); ``soap_client_fault`` and ``soap_server_fault`` inject the two fault
 codes; ``malformed`` answers 200 with a truncated envelope.
@@ -8,10 +12,17 @@ codes; ``malformed`` answers 200 with a truncated envelope.
 from __future__ import annotations
 
 from lxml import etree
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from adapters._soap import SOAP_CONTENT_TYPE, envelope, fault_envelope
+from adapters._wsdl import ServiceDescription
 from adapters._xml import serialize
+from adapters.families.soap import SoapAdapter
 from simulators._base import ChannelSimulator, Fault, InboxEntry, SimReply
+
+_XML = "text/xml; charset=utf-8"
 
 __all__ = ["SoapSimulator"]
 
@@ -20,6 +31,25 @@ class SoapSimulator(ChannelSimulator):
     """Answers with ``receipt_element`` (children Reference, Duplicate) in a SOAP body."""
 
     receipt_element: etree.QName
+
+    def extra_routes(self) -> list[Route]:
+        if not isinstance(self.adapter, SoapAdapter):
+            raise TypeError(f"{self.channel}: a SOAP simulator needs a SOAP adapter")
+        self.description = ServiceDescription(self.adapter.wsdl)
+        return [
+            Route("/", self._description, methods=["GET"]),
+            Route("/{path:path}", self._description, methods=["GET"]),
+        ]
+
+    async def _description(self, request: Request) -> Response:
+        """``?wsdl`` or ``?xsd=<file>`` at any endpoint path; anything else is not here."""
+        address = self.endpoint(request)
+        if "wsdl" in request.query_params:
+            return Response(self.description.wsdl_at(address), media_type=_XML)
+        schema = self.description.schema_at(request.query_params.get("xsd", ""), address)
+        if schema is not None:
+            return Response(schema, media_type=_XML)
+        return JSONResponse({"error": "ask for ?wsdl or ?xsd=<file>"}, status_code=404)
 
     def success_reply(self, entry: InboxEntry, duplicate: bool) -> SimReply:
         ns = self.receipt_element.namespace
