@@ -51,7 +51,7 @@ class ServiceDescription:
         return serialize(root)
 
     def schema_at(self, name: str, address: str) -> bytes | None:
-        """Schema file ``name`` (one the WSDL reaches), its references served beside it; else None."""
+        """Schema file ``name`` if the WSDL reaches it (else None), its references beside it."""
         if name not in self.schema_files:
             return None
         root = parse_xml((self.folder / name).read_bytes())
