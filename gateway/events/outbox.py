@@ -111,6 +111,23 @@ def record_event(
     return event_id
 
 
+def transition_event(before: str, after: str) -> EventType | None:
+    """What a person's action on a delivery tells its sender, from the states alone: a
+    delivery that comes to be held is ``delivery.held`` (a retry or re-drive the day's rules
+    send to review); a held one that goes out is ``delivery.released``; a held one that will
+    never go (rejected, cancelled, or blocked by the rules of its release day) is
+    ``delivery.rejected``. Anything else was not promised to the sender."""
+    if after == "held":
+        return None if before == "held" else EventType.DELIVERY_HELD
+    if before != "held":
+        return None
+    if after == "queued":
+        return EventType.DELIVERY_RELEASED
+    if after in ("cancelled", "blocked"):
+        return EventType.DELIVERY_REJECTED
+    return None
+
+
 def _findings(findings_json: str) -> list[dict[str, Any]]:
     """Rule ids, outcomes and citations only: a finding's message text might quote values."""
     out = []

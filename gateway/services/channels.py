@@ -23,6 +23,7 @@ from gateway.delivery.transitions import (
     requeue_failed,
 )
 from gateway.errors import ErrorKind, GatewayError
+from gateway.events.outbox import EventType, record_delivery_events
 from gateway.security.audit import append_audit
 from gateway.security.identity import Identity
 from gateway.services.deliveries import deadline_s
@@ -84,6 +85,10 @@ class ChannelActions:
                 details: dict[str, object] = {"requeued": done.requeued}
             else:
                 moved = _redecided_redrive(conn, channel, countries, reopen, now, window)
+                # A dead letter the day's rules send to review is held: its sender is told.
+                record_delivery_events(
+                    conn, EventType.DELIVERY_HELD, moved[DeliveryState.HELD.value], now=now
+                )
                 done = Redriven(
                     len(moved[DeliveryState.QUEUED.value]),
                     held=moved[DeliveryState.HELD.value],

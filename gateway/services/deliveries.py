@@ -28,7 +28,7 @@ from gateway.delivery.transitions import (
     lock_delivery,
 )
 from gateway.errors import ErrorKind, GatewayError
-from gateway.events.outbox import EventType, record_delivery_events
+from gateway.events.outbox import record_delivery_events, transition_event
 from gateway.security.audit import append_audit
 from gateway.security.identity import Identity
 from gateway.services.permissions import Action, can_see_country, check
@@ -37,11 +37,6 @@ from gateway.store.states import DeliveryState
 from gateway.store.tables import utcnow
 
 DEFAULT_DEADLINE_S = 24 * 3600.0
-
-_REVIEW_EVENTS = {
-    Action.RELEASE: EventType.DELIVERY_RELEASED,
-    Action.REJECT: EventType.DELIVERY_REJECTED,
-}
 
 # (transaction, the delivery, who acts, why, now) -> where the delivery goes. A planner may
 # read more in the transaction (a release could decide the delivery again) or refuse.
@@ -173,8 +168,8 @@ class DeliveryActions:
                     **(move.details or {}),
                 },
             )
-            told = _REVIEW_EVENTS.get(action)
-            if told is not None:  # the sender learns of the review in the same transaction
+            told = transition_event(ref.state, result.state)
+            if told is not None:  # the sender learns of it in the same transaction
                 record_delivery_events(conn, told, [ref.id], now=now)
             return result
 
