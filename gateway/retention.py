@@ -131,7 +131,7 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
     conn.execute(
         update(messages)
         .where(messages.c.id == message_id)
-        .values(body_ciphertext=None, body_key_id=None, purged_at=now)
+        .values(body_ciphertext=None, body_key_id=None, case_ref_hash=None, purged_at=now)
     )
     # Answers belong to the case of the message they answer and go with it.
     conn.execute(

@@ -21,6 +21,7 @@ from gateway.api import (
     operator,
     review,
     schema,
+    search,
     trace,
 )
 from gateway.api.errors import install_error_handlers
@@ -46,6 +47,7 @@ ROUTERS = [
     inbound.router,
     facts.router,
     events.router,
+    search.router,
 ]
 
 

@@ -93,6 +93,10 @@ async def get_messages(
     identity: Annotated[Identity, Depends(caller_for(Action.READ_MESSAGES))],
     state: Annotated[DeliveryState | None, Query(description="a delivery state")] = None,
     channel: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,31}$")] = None,
+    recipient: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Z]{2}$", description="a country some delivery is addressed to"),
+    ] = None,
     sender_country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
     since: Annotated[datetime | None, Query(description="received at or after")] = None,
     until: Annotated[datetime | None, Query(description="received before")] = None,
@@ -111,6 +115,7 @@ async def get_messages(
         identity,
         state=state.value if state else None,
         channel=channel,
+        recipient=recipient,
         sender_country=sender_country,
         since=since,
         until=until,

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.console import actions, auth, facts, inbound, pages
+from gateway.console import actions, auth, facts, inbound, pages, search
 from gateway.console.session import SESSION_KEY_PURPOSE
 from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
 from gateway.context import GatewayContext
@@ -44,7 +44,14 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
     console.state.prefix = prefix
     console.state.session_key = derived_key(context.keyring, SESSION_KEY_PURPOSE)
     console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in (auth.router, pages.router, actions.router, inbound.router, facts.router):
+    for router in (
+        auth.router,
+        pages.router,
+        search.router,
+        actions.router,
+        inbound.router,
+        facts.router,
+    ):
         console.include_router(router)
 
     @console.middleware("http")

@@ -93,6 +93,7 @@ async def message_list(
     session: Annotated[Session, Depends(current_session)],
     state: Annotated[str, Query(max_length=20)] = "",
     channel: Annotated[str, Query(max_length=32)] = "",
+    recipient: Annotated[str, Query(max_length=2)] = "",
     sender_country: Annotated[str, Query(max_length=2)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
@@ -109,6 +110,7 @@ async def message_list(
             session.identity,
             state=state if state in states else None,
             channel=channel if channel in channels else None,
+            recipient=recipient.upper() or None,
             sender_country=sender_country.upper() or None,
             since=day_bound(since, zone),
             until=day_bound(until, zone, end=True),
@@ -122,6 +124,7 @@ async def message_list(
     filters = {
         "state": state,
         "channel": channel,
+        "recipient": recipient.upper(),
         "sender_country": sender_country.upper(),
         "since": since,
         "until": until,

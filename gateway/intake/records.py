@@ -20,6 +20,7 @@ from gateway.intake.plan import PlannedDelivery
 from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage
 from gateway.security.identity import Identity
+from gateway.security.lookup import case_reference_hash
 from gateway.store.crypto import Keyring, message_aad, payload_aad
 from gateway.store.states import PRIORITY_RANK, DeliveryState, derive_message_status
 
@@ -171,6 +172,8 @@ class NewMessage:
     retention_until: date | None
     traceparent: str | None
     deliveries: tuple[NewDelivery, ...]
+    # The keyed hash of the case reference, so that operators can find the message by it.
+    case_ref_hash: str | None = None
 
     @cached_property
     def response(self) -> dict[str, Any]:
@@ -204,6 +207,7 @@ class NewMessage:
             "response_json": json.dumps(self.response),
             "traceparent": self.traceparent,
             "trace_id": trace_id_of(self.traceparent),
+            "case_ref_hash": self.case_ref_hash,
         }
 
     def audit(self) -> dict[str, Any]:
@@ -263,6 +267,9 @@ def new_message(
         retention_until=message.handling.retention_until,
         traceparent=accepted.traceparent,
         deliveries=deliveries,
+        case_ref_hash=case_reference_hash(
+            keyring, message.case.reference if message.case else None
+        ),
     )
 
 

@@ -96,6 +96,8 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/v1/messages/{message_id}"): _rule("message", Action.READ_MESSAGES),
     ("GET", "/v1/messages/{message_id}/trace"): _rule("message", Action.READ_MESSAGES),
     ("GET", "/v1/messages/{message_id}/replies"): _rule("message", Action.READ_MESSAGES),
+    # Finds only the caller's own countries' messages.
+    ("POST", "/v1/search"): _rule("filtered", Action.READ_MESSAGES),
     ("GET", "/v1/facts"): _rule("global", Action.READ_FACTS),
     ("POST", "/v1/facts/{instrument}/{country}/confirm"): _rule("global", Action.CHANGE_FACTS),
     ("POST", "/v1/facts/{instrument}/{country}/withdraw"): _rule("global", Action.CHANGE_FACTS),

@@ -14,6 +14,7 @@ from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
 from gateway.services.events import EventAccess
 from gateway.services.messages import MessageReads
+from gateway.services.search import MessageSearch
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
@@ -27,6 +28,7 @@ class Services:
     messages: MessageReads
     audit: AuditReads
     events: EventAccess
+    search: MessageSearch
 
 
 def build_services(
@@ -43,4 +45,5 @@ def build_services(
         messages=MessageReads(store, keyring),
         audit=AuditReads(store),
         events=EventAccess(store, keyring, egress_policy(settings)),
+        search=MessageSearch(store, keyring),
     )

@@ -56,6 +56,7 @@ class MessageReads:
         *,
         state: str | None = None,
         channel: str | None = None,
+        recipient: str | None = None,
         sender_country: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
@@ -67,6 +68,7 @@ class MessageReads:
         flt = MessageFilter(
             state=state,
             channel=channel,
+            recipient=recipient,
             sender_country=sender_country,
             since=since,
             until=until,

@@ -71,6 +71,7 @@ class MessageFilter:
 
     state: str | None = None  # a delivery state some delivery of the message is in
     channel: str | None = None
+    recipient: str | None = None  # the country a delivery is addressed to
     sender_country: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -162,7 +163,9 @@ def _listing_conditions(flt: MessageFilter, cursor: str | None) -> list[ColumnEl
         delivery_conditions.append(deliveries.c.state == flt.state)
     if flt.channel:
         delivery_conditions.append(deliveries.c.channel == flt.channel)
-    if flt.state or flt.channel:
+    if flt.recipient:
+        delivery_conditions.append(deliveries.c.recipient == flt.recipient)
+    if flt.state or flt.channel or flt.recipient:
         conditions.append(exists().where(and_(*delivery_conditions)))
     if cursor:
         at, last_id = decode_cursor(cursor)

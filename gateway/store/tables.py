@@ -85,7 +85,11 @@ messages = Table(
     Column("response_json", Text, nullable=False),
     Column("traceparent", String(64), nullable=True),
     Column("trace_id", String(32), nullable=True),
+    # HMAC of the case reference (``gateway.security.lookup``), never the reference itself.
+    Column("case_ref_hash", String(64), nullable=True),
     Index(None, "received_at", "id"),
+    Index(None, "trace_id"),
+    Index(None, "case_ref_hash"),
     Index(None, "sender_country", "received_at"),
 )
 
@@ -164,6 +168,7 @@ attempts = Table(
     Column("trace_id", String(32), nullable=True),
     Column("span_id", String(16), nullable=True),
     Index(None, "delivery_id", "number"),
+    Index(None, "trace_id"),
 )
 
 audit_entries = Table(
