@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     request_timeout_s: float = 30.0
     public_base_url: str = "http://127.0.0.1:8000"
     retention_after_delivery_days: int = 90
+    # An answer from a channel that matched no message is kept this long for operators, then
+    # its content is erased by the retention job (its ids and references stay listed).
+    retention_unmatched_answer_days: int = Field(default=90, ge=1)
     # Mutual TLS: a client certificate's subject DN (RFC 4514) or "san:DNS:<name>" → either
     # {"token_id": "..."} or {"role": "sender", "country": "AL", "agency": "..."}.
     client_cert_identities: dict[str, dict[str, str]] = Field(default_factory=dict)

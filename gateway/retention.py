@@ -7,6 +7,9 @@ A message is purged at the earlier of
 - ``retention_after_delivery_days`` after its last delivery reached a final state.
 
 Answers from the channels to a message are erased with it (their ids and references stay).
+An answer that matched no message has a retention date of its own (``expires_at``, set when
+it is stored: ``retention_unmatched_answer_days`` later) and is erased on that date the same
+way, with an audit entry each.
 Purging keeps ids, hashes, sizes, decisions and the audit log, so what was sent where stays
 provable; it sets ``purged_at`` and writes one audit entry per message. ``marri-gateway purge``
 runs it once; an API process also runs it hourly (``RetentionScheduler``).
@@ -54,6 +57,7 @@ class PurgeResult:
 
     purged: list[str] = field(default_factory=list)
     cancelled_deliveries: int = 0
+    answers: list[str] = field(default_factory=list)
 
 
 def _due_by_deadline(now: datetime) -> ColumnElement[bool]:
@@ -137,7 +141,13 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
     conn.execute(
         update(inbound_messages)
         .where(inbound_messages.c.message_id == message_id)
-        .values(body_ciphertext=None, body_key_id=None, reply_ciphertext=None, reply_key_id=None)
+        .values(
+            body_ciphertext=None,
+            body_key_id=None,
+            reply_ciphertext=None,
+            reply_key_id=None,
+            purged_at=now,
+        )
     )
     deadline = row.retention_until
     append_audit(
@@ -165,10 +175,60 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
     return int(cancelled)
 
 
+def due_answer_ids(conn: Connection, *, now: datetime, limit: int) -> list[str]:
+    """Unmatched answers not yet purged whose retention date has passed."""
+    query = (
+        select(inbound_messages.c.id)
+        .where(inbound_messages.c.expires_at < now, inbound_messages.c.purged_at.is_(None))
+        .order_by(inbound_messages.c.expires_at, inbound_messages.c.id)
+        .limit(limit)
+    )
+    return [row_id for (row_id,) in conn.execute(query)]
+
+
+def _purge_answer(conn: Connection, inbound_id: str, now: datetime) -> bool:
+    """Erase one expired answer's content and audit it; False when another run did."""
+    erased = conn.execute(
+        update(inbound_messages)
+        .where(inbound_messages.c.id == inbound_id, inbound_messages.c.purged_at.is_(None))
+        .values(
+            body_ciphertext=None,
+            body_key_id=None,
+            reply_ciphertext=None,
+            reply_key_id=None,
+            purged_at=now,
+        )
+        .returning(inbound_messages.c.channel)
+    ).first()
+    if erased is None:
+        return False
+    append_audit(
+        conn,
+        actor="retention",
+        action="inbound.purged",
+        subject=f"inbound:{inbound_id}",
+        reason="retention of the unmatched answer ended",
+        details={"channel": erased.channel},
+    )
+    return True
+
+
+def purge_expired_answers(store: Store, *, now: datetime, batch: int = 200) -> list[str]:
+    """Erase every unmatched answer past its retention date; one transaction each."""
+    purged: list[str] = []
+    while True:
+        ids = store.read_sync(partial(due_answer_ids, now=now, limit=batch))
+        done = [i for i in ids if store.write_sync(partial(_purge_answer, inbound_id=i, now=now))]
+        purged += done
+        if not done:
+            return purged
+
+
 def purge_due(
     store: Store, *, days: int, batch: int = 200, now: datetime | None = None
 ) -> PurgeResult:
-    """Purge every due message, one short transaction per message."""
+    """Purge every due message, then every expired unmatched answer, one short
+    transaction each."""
     moment = now or utcnow()
     result = PurgeResult()
     skipped: set[str] = set()
@@ -178,6 +238,7 @@ def purge_due(
         )
         ids = [i for i in ids if i not in skipped]
         if not ids:
+            result.answers = purge_expired_answers(store, now=moment, batch=batch)
             return result
         for message_id in ids:
             cancelled = store.write_sync(partial(_purge_one, message_id=message_id, now=moment))

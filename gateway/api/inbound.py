@@ -64,6 +64,10 @@ class AnswerSummaryOut(BaseModel):
     message_id: str | None
     delivery_id: str | None
     unmapped_codes: int
+    expires_at: str | None = Field(
+        description="an unmatched answer's retention date: its content is erased then"
+    )
+    purged_at: str | None = Field(description="when its content was erased, if it was")
 
 
 class UnmappedOut(BaseModel):
@@ -194,7 +198,9 @@ async def get_replies(
     description=(
         "Kept, never dropped: an answer whose references match no message sent on that "
         "channel, or one that could not be expressed as a canonical reply. No content is shown "
-        "here; the answer's bytes stay sealed. Needs a token that sees every country."
+        "here; the answer's bytes stay sealed until its retention date (`expires_at`, "
+        "`MARRI_RETENTION_UNMATCHED_ANSWER_DAYS` after it came), when the retention job erases "
+        "them (`purged_at`). Needs a token that sees every country."
     ),
 )
 async def get_unmatched(

@@ -6,7 +6,7 @@ import typer
 
 from gateway.cli import token_cmd
 from gateway.cli._common import out, settings
-from gateway.retention import due_message_ids, purge_due
+from gateway.retention import due_answer_ids, due_message_ids, purge_due
 from gateway.security.tokens import list_tokens
 from gateway.store.engine import Store
 from gateway.store.tables import utcnow
@@ -17,7 +17,8 @@ def purge(
     dry_run: bool = typer.Option(False, help="only count the messages that are due"),
     batch: int = typer.Option(200, min=1, help="messages looked up per round"),
 ) -> None:
-    """Erase bodies and payloads whose retention ended; ids, hashes and decisions stay."""
+    """Erase bodies, payloads and unmatched answers whose retention ended; ids, hashes and
+    decisions stay."""
     current = settings()
     store = Store(current.database_url)
     try:
@@ -28,14 +29,18 @@ def purge(
                     conn, now=now, days=current.retention_after_delivery_days, limit=1_000_000
                 )
             )
-            out.print(f"{len(due)} message(s) due for purging")
+            answers = store.read_sync(lambda conn: due_answer_ids(conn, now=now, limit=1_000_000))
+            out.print(
+                f"{len(due)} message(s) and {len(answers)} unmatched answer(s) due for purging"
+            )
             return
         result = purge_due(store, days=current.retention_after_delivery_days, batch=batch)
     finally:
         store.close()
     out.print(
         f"[green]purged {len(result.purged)} message(s)[/green]; "
-        f"{result.cancelled_deliveries} waiting deliveries cancelled"
+        f"{result.cancelled_deliveries} waiting deliveries cancelled; "
+        f"{len(result.answers)} expired unmatched answer(s) erased"
     )
 
 

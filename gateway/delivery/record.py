@@ -20,6 +20,8 @@ from gateway.events.outbox import EventType, record_delivery_events
 from gateway.store.states import DeliveryState
 from gateway.store.tables import attempts, channel_states, deliveries
 
+REFERENCE_MAX = 200  # the length of deliveries.receipt_reference
+
 
 @dataclass(frozen=True)
 class AttemptRecord:
@@ -68,6 +70,13 @@ def _receipt_json(verdict: Verdict) -> str:
     )
 
 
+def receipt_reference(verdict: Verdict) -> str | None:
+    """The channel's reference, kept in its indexed column for answers that quote only it (a
+    longer one than the column holds stays in the receipt alone)."""
+    reference = verdict.receipt.reference if verdict.receipt else None
+    return reference if reference and len(reference) <= REFERENCE_MAX else None
+
+
 def _move_params(f: FinishedAttempt, worker_id: str) -> dict[str, object]:
     verdict, step = f.verdict, f.step
     params: dict[str, object] = {
@@ -82,6 +91,7 @@ def _move_params(f: FinishedAttempt, worker_id: str) -> dict[str, object]:
     }
     if step.state is DeliveryState.DELIVERED:
         params["m_receipt_json"] = _receipt_json(verdict)
+        params["m_receipt_reference"] = receipt_reference(verdict)
     return params
 
 
@@ -109,6 +119,7 @@ _MOVE_ON = (
 _MOVE_DELIVERED = _MOVE_ON.values(
     delivered_at=bindparam("m_now", type_=_TIME),
     receipt_json=bindparam("m_receipt_json"),
+    receipt_reference=bindparam("m_receipt_reference"),
 )
 
 

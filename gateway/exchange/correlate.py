@@ -4,7 +4,8 @@ Every outbound payload carries our ``message_id`` (Europol ``OriginatorMessageId
 ``OriginatorReference``, PCC SEE and Frontex ``MessageId``/``ReportId``, Interpol
 ``message_id``), and channels echo it as the originator reference: that is looked up first, by
 primary key. A channel that quotes only its own reference (the one its receipt gave for our
-delivery) is matched against the stored receipts of that channel's delivered deliveries.
+delivery) is matched against the receipt references of that channel's delivered deliveries
+(``deliveries.receipt_reference``, indexed with the channel).
 Among several deliveries of one message to a channel (one per recipient), the one to the
 answering country wins.
 """
@@ -37,10 +38,6 @@ def _as_uuid(text: str) -> str | None:
         return None
 
 
-def _like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def correlate(
     conn: Connection,
     channel: str,
@@ -59,12 +56,11 @@ def correlate(
         if message_id is not None:
             rows = conn.execute(query.where(deliveries.c.message_id == message_id)).all()
         else:
-            # The receipt as the worker stores it: {"reference": "...", ...}.
-            pattern = f'%"reference": "{_like_literal(reference)}"%'
+            # The receipt's reference, kept in its own column (indexed with the channel).
             rows = conn.execute(
                 query.where(
+                    deliveries.c.receipt_reference == reference,
                     deliveries.c.state == "delivered",
-                    deliveries.c.receipt_json.like(pattern, escape="\\"),
                 ).limit(50)
             ).all()
         if not rows:

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, select
@@ -239,6 +240,12 @@ class InboundService:
             "reply_ciphertext": reply_blob,
             "reply_key_id": reply_key,
             "response_json": json.dumps(response),
+            # Unmatched, it belongs to no message whose purge would take it: its own date.
+            "expires_at": (
+                now + timedelta(days=self.settings.retention_unmatched_answer_days)
+                if status == "unmatched"
+                else None
+            ),
         }
         stored = ReplyStored(
             inbound_id=inbound_id,

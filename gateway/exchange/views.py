@@ -31,6 +31,9 @@ def _summary(row: Any) -> dict[str, Any]:
         "message_id": row.message_id,
         "delivery_id": row.delivery_id,
         "unmapped_codes": row.unmapped_codes,
+        # An unmatched answer's retention date; when its content (or its message's) was erased.
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "purged_at": row.purged_at.isoformat() if row.purged_at else None,
     }
 
 

@@ -129,6 +129,8 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("last_http_status", Integer, nullable=True),
     Column("receipt_json", Text, nullable=True),
+    # The channel's own reference from the receipt, for answers that quote only it.
+    Column("receipt_reference", String(200), nullable=True),
     Column("review_actor", String(100), nullable=True),
     Column("review_reason", Text, nullable=True),
     # The facts the current decision rested on, as of which day (``FactsBasis.as_dict``).
@@ -139,6 +141,7 @@ deliveries = Table(
     Index(None, "state", "priority_rank", "next_attempt_at", "id"),
     Index(None, "message_id"),
     Index(None, "channel", "state"),
+    Index(None, "channel", "receipt_reference"),
     # Claim order within a channel, so a claim reads the rows it takes and not the backlog.
     Index(
         "ix_deliveries_claimable",
@@ -327,9 +330,14 @@ inbound_messages = Table(
     Column("reply_ciphertext", LargeBinary, nullable=True),
     Column("reply_key_id", String(64), nullable=True),
     Column("response_json", Text, nullable=False),
+    # An unmatched answer belongs to no message whose purge would take it: it has its own
+    # retention date, after which the retention job erases its content (ids stay).
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("purged_at", UTCDateTime, nullable=True),
     UniqueConstraint("channel", "channel_message_id"),
     Index(None, "message_id", "received_at"),
     Index(None, "status", "received_at"),
+    Index(None, "expires_at"),
 )
 
 # Where each polled channel's next poll starts, so a restart neither re-reads nor skips.

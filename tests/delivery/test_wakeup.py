@@ -340,6 +340,8 @@ async def test_a_batch_of_attempts_is_numbered_per_delivery_and_moves_each_on(
     rows = [delivery_row(store, i) for i in ids]
     assert [r.state for r in rows] == ["delivered", "retry_wait", "delivered"]
     assert json.loads(rows[0].receipt_json)["reference"] == "r-1"
+    # Also in its indexed column, where answers quoting only it are matched.
+    assert [r.receipt_reference for r in rows] == ["r-1", None, "r-3"]
     assert rows[0].delivered_at is not None
     assert rows[0].lease_owner is None
     assert (rows[1].receipt_json, rows[1].delivered_at) == (None, None)
