@@ -30,9 +30,8 @@ def purge(
                 )
             )
             answers = store.read_sync(lambda conn: due_answer_ids(conn, now=now, limit=1_000_000))
-            out.print(
-                f"{len(due)} message(s) and {len(answers)} unmatched answer(s) due for purging"
-            )
+            out.print(f"{len(due)} message(s) due for purging")
+            out.print(f"{len(answers)} unmatched answer(s) due for purging")
             return
         result = purge_due(store, days=current.retention_after_delivery_days, batch=batch)
     finally:
