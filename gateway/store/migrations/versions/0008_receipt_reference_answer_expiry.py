@@ -1,7 +1,7 @@
 """receipt references as an indexed column; retention dates of unmatched answers
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 
 A channel that quotes only its own reference is correlated through
 ``deliveries.receipt_reference`` (indexed with the channel) instead of a LIKE over
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from gateway.store.tables import UTCDateTime
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0007 on SQLite and PostgreSQL: receipts stored before it get their reference in
+"""Migration 0008 on SQLite and PostgreSQL: receipts stored before it get their reference in
 the indexed column (a reference longer than the column stays in the receipt alone), and
 unmatched answers stored before it get their retention date."""
 
@@ -22,7 +22,7 @@ from tests.delivery._support import add_delivery
 def test_existing_receipts_and_unmatched_answers_are_backfilled(
     db_url: str, tmp_path: Path
 ) -> None:
-    command.downgrade(alembic_config(db_url), "0006")
+    command.downgrade(alembic_config(db_url), "0007")
     keyring = load_or_create_keyring(tmp_path / "keys.json")
     store = Store(db_url)
     try:
