@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
@@ -21,6 +23,19 @@ class FrozenModel(BaseModel):
         serialize_by_alias=True,
         allow_inf_nan=False,
     )
+
+
+def given(*names: str) -> dict[str, Any]:
+    """JSON Schema: each of ``names`` is there and not null (null reads as absent here)."""
+    return {
+        "required": list(names),
+        "properties": {name: {"not": {"type": "null"}} for name in names},
+    }
+
+
+def given_iff(condition: dict[str, Any], *names: str) -> dict[str, Any]:
+    """JSON Schema: ``names`` are given when ``condition`` holds, and absent when it does not."""
+    return {"if": condition, "then": given(*names), "else": {"not": given(*names)}}
 
 
 def raise_field_errors(title: str, problems: list[Problem]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 _ISO_3166_ALPHA2_TEXT = """
@@ -48,8 +48,15 @@ def _known_country(code: str) -> str:
     return code
 
 
+#: Marks a code list the published JSON Schema defines once and refers to (``jsonschema.py``).
+CODE_LIST_MARK = "x-marri-code-list"
+COUNTRY_CODE_SCHEMA = {"type": "string", "pattern": COUNTRY_PATTERN, CODE_LIST_MARK: "CountryCode"}
+
 CountryCode = Annotated[
-    str, StringConstraints(pattern=COUNTRY_PATTERN), AfterValidator(_known_country)
+    str,
+    StringConstraints(pattern=COUNTRY_PATTERN),
+    AfterValidator(_known_country),
+    WithJsonSchema(COUNTRY_CODE_SCHEMA),
 ]
 """Upper-case ISO 3166-1 alpha-2 code, or ``XK``."""
 

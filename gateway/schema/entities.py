@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
+from itertools import combinations
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from gateway.schema.base import MAX_ENTITIES, FrozenModel, raise_field_errors
+from gateway.schema.base import MAX_ENTITIES, FrozenModel, given, raise_field_errors
 from gateway.schema.codes import (
     CommunicationKind,
     CountryCode,
@@ -28,6 +29,7 @@ from gateway.schema.codes import (
 )
 from gateway.schema.types import (
     Count,
+    Date,
     EventTime,
     LongText,
     PartialDate,
@@ -40,6 +42,8 @@ from gateway.schema.types import (
 
 class PersonName(FrozenModel):
     """One written form of a person's name."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [given("given"), given("family")]})
 
     given: ShortText | None = None
     family: ShortText | None = None
@@ -84,8 +88,8 @@ class Document(FrozenModel):
     type: DocumentType
     number: ShortText | None = None
     issuing_country: CountryCode | None = None
-    issued_on: date | None = None
-    valid_until: date | None = None
+    issued_on: Date | None = None
+    valid_until: Date | None = None
     status: DocumentStatus | None = None
     holder: Ref | None = None
 
@@ -105,6 +109,16 @@ class Vehicle(FrozenModel):
 
 class Location(FrozenModel):
     """A place; coordinates are given as a pair or not at all."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
+            "allOf": [
+                {"if": given("lat"), "then": given("lon")},
+                {"if": given("lon"), "then": given("lat")},
+            ],
+        }
+    )
 
     ref: Ref
     kind: LocationKind
@@ -159,6 +173,12 @@ class Event(FrozenModel):
     date), at most one of them; each has one type, so clients generated from the schema keep
     it as sent. ``at`` (either kind in one string) is deprecated, still accepted in v1.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {"anyOf": [given(*pair) for pair in combinations(EVENT_TIME_FIELDS, 2)]}
+        }
+    )
 
     ref: Ref
     kind: EventKind

@@ -11,15 +11,42 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.schema.codes import CODE_LIST_MARK, COUNTRY_CODES
 from gateway.schema.message import SCHEMA_ID, CanonicalMessage
 
 SCHEMA_URI = "urn:marri:exchange:1"
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "schema" / "canonical-v1.json"
 
 
+#: Code lists that are not enums in Python (country codes are checked against a set), listed
+#: once in ``$defs`` and referred to wherever a field takes one.
+CODE_LISTS: dict[str, dict[str, Any]] = {
+    "CountryCode": {
+        "type": "string",
+        "enum": sorted(COUNTRY_CODES),
+        "description": "ISO 3166-1 alpha-2 in upper case, or XK (Kosovo*)",
+        "title": "CountryCode",
+    }
+}
+
+
+def _refer_to_code_lists(node: Any) -> Any:
+    """Every node marked as a code list becomes a ``$ref`` to its one definition."""
+    if isinstance(node, dict):
+        name = node.get(CODE_LIST_MARK)
+        if name is not None:
+            return {"$ref": f"#/$defs/{name}"}
+        return {key: _refer_to_code_lists(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_refer_to_code_lists(item) for item in node]
+    return node
+
+
 def canonical_json_schema() -> dict[str, Any]:
     """The validation-mode schema with wire names (``schema``, ``from``)."""
-    schema = CanonicalMessage.model_json_schema(by_alias=True, mode="validation")
+    generated = CanonicalMessage.model_json_schema(by_alias=True, mode="validation")
+    schema: dict[str, Any] = _refer_to_code_lists(generated)
+    schema["$defs"].update(CODE_LISTS)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_URI
     schema["title"] = f"Canonical message {SCHEMA_ID}"

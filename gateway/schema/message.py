@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from gateway.schema.base import MAX_ENTITIES, FrozenModel, raise_field_errors
+from gateway.schema.base import MAX_ENTITIES, FrozenModel, given_iff, raise_field_errors
 from gateway.schema.codes import (
     CaseCharacter,
     Channel,
@@ -52,6 +52,7 @@ from gateway.schema.rules import Problem, message_rule_problems
 from gateway.schema.types import (
     LINE,
     Count,
+    Date,
     LongText,
     Ref,
     ShortText,
@@ -93,6 +94,8 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 _Product = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 _Article = Annotated[str, Field(min_length=1, max_length=50), *LINE]
 _Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$"), *LINE]
+#: Standard base64 with its padding, as ``base64.b64decode(..., validate=True)`` reads it.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()./-]{3,32}$")]
 
 
@@ -119,11 +122,18 @@ class Sender(FrozenModel):
 class Handling(FrozenModel):
     """Security and handling instructions that travel with the data."""
 
+    model_config = ConfigDict(
+        json_schema_extra=given_iff(
+            {"required": ["restriction"], "properties": {"restriction": {"const": "other"}}},
+            "restriction_text",
+        )
+    )
+
     classification: Classification
     restriction: Restriction = Restriction.none
     restriction_text: Text | None = None
     onward_transfer: OnwardTransfer = OnwardTransfer.with_consent
-    retention_until: date | None = None
+    retention_until: Date | None = None
 
     @field_validator("retention_until")
     @classmethod
@@ -164,7 +174,7 @@ class Warrant(FrozenModel):
     """The judicial decision behind a request, e.g. for an Interpol red notice (RPD Art. 83)."""
 
     issued_by: ShortText | None = None
-    issued_on: date | None = None
+    issued_on: Date | None = None
     reference: ShortText | None = None
     offence: Text | None = None
     max_penalty_years: float | None = Field(default=None, ge=0, le=100)
@@ -176,7 +186,7 @@ class Case(FrozenModel):
 
     reference: ShortText | None = None
     operation: ShortText | None = None
-    opened_on: date | None = None
+    opened_on: Date | None = None
     character: tuple[CaseCharacter, ...] = Field(
         default=(CaseCharacter.ordinary_law,), min_length=1
     )
@@ -217,7 +227,11 @@ class Attachment(FrozenModel):
     filename: ShortText | None = None
     size: int = Field(ge=0, le=MAX_ATTACHMENT_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    content_base64: str = Field(max_length=(MAX_ATTACHMENT_BYTES // 3 + 1) * 4)
+    # The pattern is for the published schema only: here the decoding check says what is wrong.
+    content_base64: str = Field(
+        max_length=(MAX_ATTACHMENT_BYTES // 3 + 1) * 4,
+        json_schema_extra={"pattern": BASE64_PATTERN, "contentEncoding": "base64"},
+    )
 
     @model_validator(mode="after")
     def _content_matches(self) -> Attachment:
@@ -246,6 +260,12 @@ class Attachment(FrozenModel):
 
 class CanonicalMessage(FrozenModel):
     """One message from a national system, to be checked and delivered per destination."""
+
+    model_config = ConfigDict(
+        json_schema_extra=given_iff(
+            {"required": ["kind"], "properties": {"kind": {"const": "reply"}}}, "in_reply_to"
+        )
+    )
 
     schema_: Literal["marri.exchange/1"] = Field(alias="schema")
     message_id: UUID

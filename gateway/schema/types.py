@@ -32,6 +32,23 @@ TIMESTAMP_PATTERN = (
 )
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
+# The same rules as exact patterns for the published JSON Schema: real calendar dates (leap
+# years included), hours to 23, seconds to 59 and an offset, as the checks below accept them,
+# so a validator or a generated client refuses what the gateway refuses.
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
+_OFFSET = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+EXACT_DATE_PATTERN = f"^{_DATE}$"
+EXACT_PARTIAL_DATE_PATTERN = f"^(?:{_YEAR}|{_YEAR}-(?:0[1-9]|1[0-2])|{_DATE})$"
+EXACT_TIMESTAMP_PATTERN = f"^{_DATE}[Tt]{_TIME}{_OFFSET}$"
+
 _PARTIAL_DATE = re.compile(PARTIAL_DATE_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
@@ -55,6 +72,13 @@ PartialDate = Annotated[
     str,
     StringConstraints(pattern=PARTIAL_DATE_PATTERN),
     AfterValidator(_check_partial_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": EXACT_PARTIAL_DATE_PATTERN,
+            "description": "partial date: YYYY, YYYY-MM or YYYY-MM-DD, naming a real date",
+        }
+    ),
 ]
 """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, naming a real date."""
 
@@ -91,7 +115,8 @@ def _serialise_timestamp(value: datetime) -> str:
 _TIMESTAMP_JSON_SCHEMA: dict[str, Any] = {
     "type": "string",
     "format": "date-time",
-    "description": "RFC 3339 timestamp with an offset",
+    "pattern": EXACT_TIMESTAMP_PATTERN,
+    "description": "RFC 3339 timestamp with an offset (Z or +hh:mm)",
 }
 
 Timestamp = Annotated[
@@ -131,12 +156,18 @@ EventTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": f"{TIMESTAMP_PATTERN}|{PARTIAL_DATE_PATTERN}",
+            "pattern": f"{EXACT_TIMESTAMP_PATTERN}|{EXACT_PARTIAL_DATE_PATTERN}",
             "description": "when it happened: a timestamp, or a partial date when less is known",
         }
     ),
 ]
 """A timestamp when the moment is known, else a partial date."""
+
+Date = Annotated[
+    date,
+    WithJsonSchema({"type": "string", "format": "date", "pattern": EXACT_DATE_PATTERN}),
+]
+"""A calendar date ``YYYY-MM-DD``."""
 
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
 """A message-local identifier of an entity; safe to quote in errors and logs."""

@@ -63,7 +63,7 @@ def _depth(node: Any, defs: dict[str, Any]) -> int:
     """How deep arrays and objects can nest in documents this schema node accepts."""
     if "$ref" in node:
         return _depth(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
-    if "anyOf" in node:
+    if "anyOf" in node and "type" not in node:  # an anyOf beside a type only constrains it
         return max(_depth(option, defs) for option in node["anyOf"])
     if node.get("type") == "array":
         return 1 + _depth(node.get("items", {}), defs)

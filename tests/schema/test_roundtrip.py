@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.schema import CanonicalMessage, parse_message
+from gateway.schema import CanonicalMessage, canonical_json_schema, parse_message
 from gateway.schema import codes as c
 
 TODAY = date(2020, 1, 1)
@@ -39,6 +41,14 @@ DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31))
 PARTIAL_DATES = DATES.flatmap(
     lambda d: st.sampled_from([d.isoformat(), d.isoformat()[:7], d.isoformat()[:4]])
 )
+
+
+def _event_time(field: str | None) -> st.SearchStrategy[dict[str, Any]]:
+    """One of the three ways to say when an event happened, or none."""
+    values = {"at": TIMESTAMPS | PARTIAL_DATES, "at_time": TIMESTAMPS, "at_date": PARTIAL_DATES}
+    if field is None:
+        return st.just({})
+    return values[field].map(lambda value: {field: value})
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -128,7 +138,7 @@ def messages(draw: st.DrawFn) -> CanonicalMessage:
         {
             "ref": next(refs),
             "kind": draw(_codes(c.EventKind)),
-            "at": draw(_optional(TIMESTAMPS | PARTIAL_DATES)),
+            **draw(st.sampled_from(["at", "at_time", "at_date", None]).flatmap(_event_time)),
             "location": draw(_optional(st.sampled_from(location_refs))) if location_refs else None,
             "involved": draw(st.lists(st.sampled_from(so_far), max_size=3)) if so_far else [],
             "persons_count": draw(_optional(st.integers(0, 500))),
@@ -248,3 +258,19 @@ def test_any_message_round_trips_through_json(message: CanonicalMessage) -> None
 def test_round_trip_without_nulls(message: CanonicalMessage) -> None:
     raw = message.model_dump_json(exclude_none=True).encode()  # wire names are the default
     assert parse_message(raw, today=TODAY) == message
+
+
+SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(
+    canonical_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages(), st.booleans())
+def test_the_published_schema_accepts_every_message_the_models_hold(
+    message: CanonicalMessage, nulls: bool
+) -> None:
+    """The models and the published schema cannot drift apart unnoticed in this direction."""
+    document = json.loads(message.model_dump_json(by_alias=True, exclude_none=not nulls))
+    errors = [(e.json_path, e.validator) for e in SCHEMA_VALIDATOR.iter_errors(document)]
+    assert errors == []
