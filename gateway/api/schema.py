@@ -1,12 +1,15 @@
-"""The canonical schema, published for national systems to build against."""
+"""The canonical schema and the rules beside it, published for national systems to build on."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from gateway.schema import canonical_json_schema
+from gateway.api.deps import get_context
+from gateway.api.errors import STATUS
+from gateway.intake.published import KIND_OF, published_rules
+from gateway.schema import SCHEMA_ID, canonical_json_schema
 
 router = APIRouter(prefix="/v1", tags=["schema"])
 
@@ -15,3 +18,25 @@ router = APIRouter(prefix="/v1", tags=["schema"])
 async def get_schema() -> dict[str, Any]:
     """The canonical message JSON Schema the gateway validates against."""
     return canonical_json_schema()
+
+
+@router.get(
+    "/schema/rules",
+    summary="The refusals the JSON Schema cannot express, with their error codes",
+    description=(
+        "Every rule the gateway checks beyond `/v1/schema`: message-wide rules (unique refs, "
+        "references that resolve, a deletion deadline after today, attachments against their "
+        "size and hash) and this gateway's own (registered channels and their products, "
+        "recipients, the sender's token, what each profile can express). Each names the "
+        "answer's status and `error.code`, and the violation `type` at its `path`."
+    ),
+)
+async def get_schema_rules(request: Request) -> dict[str, Any]:
+    """The published rules for this gateway's registered channels."""
+    context = get_context(request)
+    rules = published_rules(context.registry, max_body_bytes=context.settings.max_body_bytes)
+    return {
+        "schema": SCHEMA_ID,
+        "json_schema": "/v1/schema",
+        "rules": [{**rule.as_dict(), "status": STATUS[KIND_OF[rule.error]]} for rule in rules],
+    }

@@ -75,6 +75,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     # Counts per channel and state only; scraped by Prometheus without a token.
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/v1/schema"): PUBLIC,
+    ("GET", "/v1/schema/rules"): PUBLIC,
     ("GET", "/v1/audit"): _rule("global", Action.READ_AUDIT),
     ("GET", "/v1/audit/verify"): _rule("global", Action.READ_AUDIT),
     ("GET", "/v1/channels"): _rule("filtered", Action.READ_CHANNELS),
