@@ -76,7 +76,9 @@ def build_context(settings: Settings) -> GatewayContext:
         policy=policy,
     )
     reopen_for = partial(reopener, Redecider(keyring, registry), policy)
-    services = build_services(store, settings, keyring, registry.names(), reopen_for=reopen_for)
+    services = build_services(
+        store, settings, keyring, registry.names(), reopen_for=reopen_for, probes=registry
+    )
     facts = FactActions(store, settings, policy, Redecider(keyring, registry))
     return GatewayContext(
         settings, store, keyring, engine, registry, intake, services, policy, facts

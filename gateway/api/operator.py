@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from gateway.api.deps import caller_for, get_context
 from gateway.api.models import ErrorBody
 from gateway.delivery.transitions import ActionResult
 from gateway.security.identity import Identity
+from gateway.services.channels import DeadLetters
 from gateway.services.permissions import Action
 
 router = APIRouter(prefix="/v1", tags=["operator"])
@@ -64,11 +65,41 @@ class RedriveOut(BaseModel):
     )
 
 
+class RedriveMatching(BaseModel):
+    """Which dead letters to send again (the message list's filters) and why."""
+
+    reason: str = Field(min_length=1, max_length=2000, description="kept in the audit log")
+    channel: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    recipient: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    sender_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    since: AwareDatetime | None = Field(default=None, description="received at or after")
+    until: AwareDatetime | None = Field(default=None, description="received before")
+
+
+class RedriveMatchingOut(BaseModel):
+    """What a filtered re-drive did."""
+
+    requeued: int
+    held: list[str] = Field(default_factory=list)
+    blocked: list[str] = Field(default_factory=list)
+
+
 class ChannelSwitchOut(BaseModel):
     """A channel's paused flag after pause or resume."""
 
     channel: str
     paused: bool
+
+
+class ChannelTestOut(BaseModel):
+    """What the channel adapter's probe of its destination found (nothing was delivered)."""
+
+    channel: str
+    outcome: Literal["answered", "cannot_check", "unreachable", "refused"]
+    duration_ms: float
+    error_class: str | None = Field(
+        default=None, description="the error's class when the destination did not answer"
+    )
 
 
 class ChannelOut(BaseModel):
@@ -168,6 +199,35 @@ async def redrive(
 
 
 @router.post(
+    "/deliveries/redrive",
+    response_model=RedriveMatchingOut,
+    summary="Put the dead letters a filter matches back in the queue",
+    description="Every failed delivery that matches (channel, recipient, sender country, "
+    "received between; within the caller's country scope) is decided again with the facts of "
+    "the day and goes → queued, due now; one the day's rules refuse is blocked, one that needs "
+    "a review is held. The reason is required and audited, as delivery.redrive with the filter.",
+    responses=ERRORS,
+)
+async def redrive_matching(
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.REDRIVE))],
+    body: Annotated[RedriveMatching, Body()],
+) -> RedriveMatchingOut:
+    """Re-drive a filtered list of dead letters."""
+    which = DeadLetters(
+        channel=body.channel,
+        recipient=body.recipient,
+        sender_country=body.sender_country,
+        since=body.since,
+        until=body.until,
+    )
+    done = await get_context(request).services.channels.redrive_matching(
+        identity, which, body.reason
+    )
+    return RedriveMatchingOut(requeued=done.requeued, held=done.held, blocked=done.blocked)
+
+
+@router.post(
     "/channels/{channel}/pause",
     response_model=ChannelSwitchOut,
     summary="Pause a channel",
@@ -203,6 +263,26 @@ async def resume(
     channels = get_context(request).services.channels
     paused = await channels.resume(identity, channel, _reason(body))
     return ChannelSwitchOut(channel=channel, paused=paused)
+
+
+@router.post(
+    "/channels/{channel}/test",
+    response_model=ChannelTestOut,
+    summary="Test the connection to a channel's destination",
+    description="Runs the channel adapter's probe (``ping``): it reaches the destination over "
+    "the channel's transport and delivers nothing. Audited as channel.test with the outcome.",
+    responses=ERRORS,
+)
+async def probe_channel(
+    channel: str,
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.TEST_CHANNEL))],
+    body: Annotated[ActionRequest | None, Body()] = None,
+) -> ChannelTestOut:
+    """Ask the destination whether it answers."""
+    probe = get_context(request).services.probe
+    result = await probe.test(identity, channel, _reason(body))
+    return ChannelTestOut.model_validate(result, from_attributes=True)
 
 
 @router.get(

@@ -23,6 +23,7 @@ from gateway.delivery.transitions import ActionResult
 from gateway.errors import ErrorKind, GatewayError
 from gateway.security.identity import Identity
 from gateway.services.bundle import Services
+from gateway.services.probe import ProbeResult
 
 Outcome = TypeVar("Outcome")
 
@@ -161,6 +162,41 @@ async def channel_resume(
         csrf,
         lambda _: notice("resumed", f"resumed {channel}"),
         lambda: channels.resume(session.identity, channel, reason.strip() or None),
+    )
+
+
+PROBE_TEXTS = {
+    "answered": "{channel} answered in {ms:.0f} ms (nothing was delivered)",
+    "cannot_check": "{channel} has no connection test; it is checked only by delivering",
+    "unreachable": "{channel} did not answer ({error}); deliveries will retry",
+    "refused": "{channel} will not work as configured ({error})",
+}
+
+
+@router.post("/channels/{channel}/test")
+async def channel_test(
+    request: Request,
+    channel: str,
+    session: Annotated[Session, Depends(current_session)],
+    csrf: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The console's "test connection": the adapter's probe, audited."""
+    probe = context_of(request).services.probe
+
+    def told(result: ProbeResult) -> Flash:
+        text = PROBE_TEXTS[result.outcome].format(
+            channel=result.channel, ms=result.duration_ms, error=result.error_class
+        )
+        # The test ran: what it found is news, not a refusal, whatever the destination said.
+        return notice("tested", f"tested — {text}", result.outcome)
+
+    return await _channel_action(
+        request,
+        session,
+        csrf,
+        told,
+        lambda: probe.test(session.identity, channel, reason.strip() or None),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,7 @@ from gateway.store.states import DeliveryState
 router = APIRouter()
 
 PAGE_SIZE = 25
+LIVE_REFRESH_S = 5  # how often the Channels page fetches its figures again
 MARRI_COUNTRIES = ("AL", "BA", "ME", "MK", "RS", "XK")
 COLUMNS = ("queued", "retry_wait", "sending", "unknown", "failed", "blocked", "held", "delivered")
 S = DeliveryState
@@ -66,25 +67,40 @@ def day_bound(text: str | None, zone: tzinfo, *, end: bool = False) -> datetime 
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
+async def _overview_values(request: Request, session: Session) -> dict[str, Any]:
+    services = context_of(request).services
+    rows = await services.channels.overview(session.identity)
+    activity = await services.activity.last_hour(session.identity, [r.channel for r in rows])
+    return {
+        "title": "Channels",
+        "rows": rows,
+        "activity": activity,
+        "now": datetime.now(UTC),
+        "columns": COLUMNS,
+        "nav": "overview",
+        "refresh_s": LIVE_REFRESH_S,
+        "can_redrive": may(session.identity, Action.REDRIVE),
+        "can_switch": may(session.identity, Action.PAUSE),
+        "can_test": may(session.identity, Action.TEST_CHANNEL),
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
 async def overview(
     request: Request, session: Annotated[Session, Depends(current_session)]
 ) -> HTMLResponse:
-    """The channels at a glance: counts by state, breaker and pause."""
-    rows = await context_of(request).services.channels.overview(session.identity)
-    return render(
-        request,
-        "overview.html",
-        {
-            "title": "Channels",
-            "rows": rows,
-            "columns": COLUMNS,
-            "nav": "overview",
-            "can_redrive": may(session.identity, Action.REDRIVE),
-            "can_switch": may(session.identity, Action.PAUSE),
-        },
-        session=session,
-    )
+    """The channels at a glance: counts by state, breaker and pause, and the last hour."""
+    values = await _overview_values(request, session)
+    return render(request, "overview.html", values, session=session)
+
+
+@router.get("/channels/live", response_class=HTMLResponse)
+async def overview_live(
+    request: Request, session: Annotated[Session, Depends(current_session)]
+) -> HTMLResponse:
+    """The overview's tables alone, fetched again by the page every few seconds."""
+    values = await _overview_values(request, session)
+    return render(request, "channels_live.html", values, session=session)
 
 
 @router.get("/messages", response_class=HTMLResponse)
@@ -145,6 +161,8 @@ async def message_list(
             "channels": channels,
             "countries": countries,
             "paged": bool(cursor),
+            "can_redrive": may(session.identity, Action.REDRIVE),
+            "redrive_query": {k: v for k, v in filters.items() if v and k != "state"},
         },
         session=session,
     )

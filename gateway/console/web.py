@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from gateway.console import flash
 from gateway.console.session import COOKIE, Session, csrf_matches, verify
+from gateway.console.sparkline import sparkline
 from gateway.context import GatewayContext
 from gateway.security.console_sessions import identity_for_session
 from gateway.services.permissions import Action, may
@@ -61,6 +62,7 @@ def _age(seconds: float | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["age"] = _age
+templates.env.globals["spark"] = sparkline
 templates.env.filters["combine_cursor"] = lambda query, cursor: {**query, "cursor": cursor}
 SHORT_LABELS = {
     "retry_wait": "Retrying",

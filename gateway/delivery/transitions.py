@@ -154,44 +154,6 @@ def apply_move(
     )
 
 
-def failed_delivery_ids(
-    conn: Connection, channel: str, countries: tuple[str, ...] | None
-) -> list[str]:
-    """The ids of the channel's dead letters from ``countries`` (None: all), in stored order."""
-    query = select(deliveries.c.id).where(
-        deliveries.c.channel == channel, deliveries.c.state == S.FAILED.value
-    )
-    if countries is not None:
-        query = query.where(
-            deliveries.c.message_id.in_(
-                select(messages.c.id).where(messages.c.sender_country.in_(countries))
-            )
-        )
-    return [row.id for row in conn.execute(query.order_by(deliveries.c.id))]
-
-
-def requeue_failed(
-    conn: Connection,
-    channel: str,
-    countries: tuple[str, ...] | None,
-    *,
-    now: datetime,
-    deadline_s: float,
-) -> int:
-    """Every dead letter of the channel from ``countries`` (None: all) back to the queue."""
-    query = update(deliveries).where(
-        deliveries.c.channel == channel, deliveries.c.state == S.FAILED.value
-    )
-    if countries is not None:
-        query = query.where(
-            deliveries.c.message_id.in_(
-                select(messages.c.id).where(messages.c.sender_country.in_(countries))
-            )
-        )
-    values = fresh_round(now, deadline_s)
-    return int(conn.execute(query.values(state=S.QUEUED.value, updated_at=now, **values)).rowcount)
-
-
 def channel_overview(
     conn: Connection,
     countries: tuple[str, ...] | None,

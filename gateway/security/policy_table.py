@@ -83,10 +83,14 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("POST", "/v1/channels/{channel}/resume"): _rule("regional", Action.RESUME),
     # Re-drives only the dead letters of the caller's own countries.
     ("POST", "/v1/channels/{channel}/redrive"): _rule("filtered", Action.REDRIVE),
+    # A probe of the destination: it reads and changes no country's data.
+    ("POST", "/v1/channels/{channel}/test"): _rule("global", Action.TEST_CHANNEL),
     # Answers pushed by a channel, authenticated as that channel by the handler.
     ("POST", "/v1/channels/{channel}/inbound"): CHANNEL,
     # Unmatched answers belong to no country yet: only tokens that see every country.
     ("GET", "/v1/inbound/unmatched"): _rule("regional", Action.READ_UNMATCHED),
+    # Re-drives only the dead letters of the caller's own countries.
+    ("POST", "/v1/deliveries/redrive"): _rule("filtered", Action.REDRIVE),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", Action.RETRY),
     ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", Action.CANCEL),
     ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", Action.RELEASE),

@@ -9,11 +9,13 @@ from datetime import date
 from gateway.config import Settings
 from gateway.delivery.redecide import Reopener
 from gateway.events.egress import egress_policy
+from gateway.services.activity import ChannelActivityReads
 from gateway.services.audit_log import AuditReads
 from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
 from gateway.services.events import EventAccess
 from gateway.services.messages import MessageReads
+from gateway.services.probe import AdapterLookup, ChannelProbe
 from gateway.services.search import MessageSearch
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
@@ -29,6 +31,8 @@ class Services:
     audit: AuditReads
     events: EventAccess
     search: MessageSearch
+    activity: ChannelActivityReads
+    probe: ChannelProbe
 
 
 def build_services(
@@ -37,8 +41,10 @@ def build_services(
     keyring: Keyring,
     adapters: Collection[str],
     reopen_for: Callable[[date], Reopener] | None = None,
+    probes: AdapterLookup | None = None,
 ) -> Services:
-    """``reopen_for``: decides a delivery put back on its way again, on that day."""
+    """``reopen_for``: decides a delivery put back on its way again, on that day;
+    ``probes``: the adapters whose ``ping`` tests a channel's connection."""
     return Services(
         deliveries=DeliveryActions(store, settings, reopen_for=reopen_for),
         channels=ChannelActions(store, settings, adapters, reopen_for=reopen_for),
@@ -46,4 +52,6 @@ def build_services(
         audit=AuditReads(store),
         events=EventAccess(store, keyring, egress_policy(settings)),
         search=MessageSearch(store, keyring),
+        activity=ChannelActivityReads(store),
+        probe=ChannelProbe(store, settings, probes),
     )

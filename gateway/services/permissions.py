@@ -73,6 +73,7 @@ class Action(StrEnum):
     REDRIVE = "delivery.redrive"  # dead letters back on their way: one, a list or a channel
     PAUSE = "channel.pause"
     RESUME = "channel.resume"
+    TEST_CHANNEL = "channel.test"  # the adapter's probe of its destination (audited)
     # Answers from channels that matched no message (no country yet, so regional callers only).
     READ_UNMATCHED = "inbound.read_unmatched"
     READ_FACTS = "fact.read"
@@ -114,6 +115,7 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.REDRIVE: _may(*_OPERATORS),  # reaches only the dead letters of the caller's countries
     Action.PAUSE: _may(*_OPERATORS, every_country=True),
     Action.RESUME: _may(*_OPERATORS, every_country=True),
+    Action.TEST_CHANNEL: _may(*_OPERATORS),
     Action.READ_UNMATCHED: _may(*_STAFF, every_country=True),
     # Facts of the parties table: staff read them; only legal officers change them.
     Action.READ_FACTS: _may(*_STAFF, Role.LEGAL),

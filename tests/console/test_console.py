@@ -231,17 +231,26 @@ async def test_reading_a_payload_asks_for_a_reason_and_is_audited(world: World) 
     assert actor.startswith("operator:")
 
 
-async def test_channel_redrive_from_the_overview(world: World) -> None:
+async def test_channel_redrive_from_the_overview_is_confirmed_with_a_reason(
+    world: World,
+) -> None:
     body = message_from("xk-europol-information.json")
     world.sims.simulator("frontex").inject(Fault("status", status=400))
     await world.submit(body)
     await world.drain()
     await sign_in(world.client, world.tokens.operator)
     overview = await world.client.get("/console/")
-    assert "Re-drive 1 on frontex" in overview.text
-    done = await world.client.post(
-        "/console/channels/frontex/redrive", data={"csrf": csrf_of(overview.text)}
-    )
+    assert "Re-drive 1 on frontex…" in overview.text
+    assert 'href="/console/redrive?channel=frontex"' in overview.text
+    confirm = await world.client.get("/console/redrive", params={"channel": "frontex"})
+    assert confirm.status_code == 200
+    assert 'data-testid="redrive-count">1<' in confirm.text
+    form = {"csrf": csrf_of(confirm.text), "channel": "frontex"}
+    no_reason = await world.client.post("/console/redrive", data=form)
+    assert await banner(world.client, no_reason) == ("problem", "reason_required", "")
+    assert (await world.trace(body["message_id"]))["deliveries"][1]["state"] == "failed"
+
+    done = await world.client.post("/console/redrive", data=form | {"reason": "schema fixed"})
     assert done.headers["location"] == "/console/"
     assert await banner(world.client, done) == ("notice", "requeued", "1")
     await world.drain()
@@ -251,5 +260,7 @@ async def test_channel_redrive_from_the_overview(world: World) -> None:
     (event,) = [e for e in view["events"] if e["type"] == "action" and e["channel"] == "frontex"]
     assert event["summary"].startswith("delivery.redrive by operator:")
     assert event["summary"].endswith("(whole channel)")
+    (entry,) = [a for a in view["actions"] if a["action"] == "delivery.redrive"]
+    assert entry["reason"] == "schema fixed"
     again = await world.client.get("/console/")
     assert "Re-drive 1 on frontex" not in again.text

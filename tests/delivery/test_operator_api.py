@@ -114,7 +114,13 @@ async def test_out_of_scope_operator_gets_404_and_changes_nothing(
     # The scoped operator's redrive reaches only its own countries' dead letters.
     mine = stored(context, sender_country="RS")
     fail(context, mine)
-    redrive = await client.post("/v1/channels/interpol/redrive", headers=bearer(scoped))
+    unexplained = await client.post("/v1/channels/interpol/redrive", headers=bearer(scoped))
+    assert unexplained.status_code == 422  # a bulk re-drive says why
+    assert unexplained.json()["error"]["code"] == "reason_required"
+    assert delivery_row(context.store, mine).state == "failed"
+    redrive = await client.post(
+        "/v1/channels/interpol/redrive", json={"reason": "outage over"}, headers=bearer(scoped)
+    )
     assert redrive.json() == {"channel": "interpol", "requeued": 1, "held": [], "blocked": []}
     assert delivery_row(context.store, mine).state == "queued"
     assert delivery_row(context.store, delivery_id).state == "failed"

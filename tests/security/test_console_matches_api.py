@@ -29,7 +29,7 @@ from tests.delivery._support import add_delivery, delivery_row
 CHANNEL = "interpol"
 # delivery action -> the state a fresh delivery is put in for it
 DELIVERY_ACTIONS = {"retry": "failed", "cancel": "queued", "release": "held", "reject": "held"}
-CHANNEL_ACTIONS = ("redrive", "pause", "resume")
+CHANNEL_ACTIONS = ("redrive", "pause", "resume", "test")
 # A fact the shipped table leaves unconfirmed; legal actions on it, as the API takes them.
 INSTRUMENT, COUNTRY = "europol_operational_agreement", "MK"
 SOURCE = "https://example.org/agreements/mk (as the test states it)"
@@ -156,15 +156,38 @@ async def test_every_action_and_read_answers_alike_in_api_and_console(
 
         for action in CHANNEL_ACTIONS:
             one_dead_letter()
-            api = await http.post(f"/v1/channels/{CHANNEL}/{action}", headers=bearer)
+            api = await http.post(
+                f"/v1/channels/{CHANNEL}/{action}", json={"reason": "checked"}, headers=bearer
+            )
             api_answer = _api_answer(api)
             if action == "redrive" and api_answer == "done":
                 api_answer = f"requeued_{api.json()['requeued']}"
             one_dead_letter()
-            console = await http.post(f"/console/channels/{CHANNEL}/{action}", data={"csrf": csrf})
+            console = await http.post(
+                f"/console/channels/{CHANNEL}/{action}", data={"csrf": csrf, "reason": "checked"}
+            )
             console_answer = await _console_answer(http, console)
             assert api_answer == console_answer, f"{action} as {caller.name}"
             answers[action] = api_answer
+
+        # A filtered list's dead letters: confirmed on a page, then re-driven with a reason.
+        one_dead_letter()
+        api = await http.post(
+            "/v1/deliveries/redrive",
+            json={"channel": CHANNEL, "reason": "checked"},
+            headers=bearer,
+        )
+        api_answer = _api_answer(api)
+        if api_answer == "done":
+            api_answer = f"requeued_{api.json()['requeued']}"
+        one_dead_letter()
+        confirm = await http.get("/console/redrive", params={"channel": CHANNEL})
+        console = await http.post(
+            "/console/redrive", data={"csrf": csrf, "channel": CHANNEL, "reason": "checked"}
+        )
+        assert api_answer == await _console_answer(http, console), f"bulk as {caller.name}"
+        assert (confirm.status_code == 200) == (api.status_code == 200), f"confirm {caller.name}"
+        answers["redrive-filtered"] = api_answer
 
         reads = {
             "channels": ("/v1/channels", "/console/"),
@@ -231,6 +254,13 @@ async def test_every_action_and_read_answers_alike_in_api_and_console(
     assert compared["operator-RS"]["retry"] == "not_found"  # another country's delivery
     assert compared["operator-AL"]["pause"] == "regional_scope_required"
     assert compared["operator-RS"]["redrive"] == "requeued_0"
+    assert compared["operator"]["redrive-filtered"] == "requeued_1"
+    assert compared["approver"]["redrive-filtered"] == "forbidden"
+    # a probe touches no country's data: a scoped operator may run it (unconfigured here)
+    assert (
+        compared["operator-AL"]["test"] == compared["operator"]["test"] == "channel_not_configured"
+    )
+    assert compared["auditor"]["test"] == "forbidden"
     assert compared["sender-AL"]["message"] == "done"
     assert compared["sender-RS"]["message"] == "not_found"
     assert compared["sender-AL"]["channels"] == "forbidden"

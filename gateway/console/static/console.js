@@ -41,6 +41,11 @@
     const every = Math.max(1, Number(region.getAttribute("data-live-every")) || 10) * 1000;
     const src = region.getAttribute("data-live-src");
     function tick() {
+      const active = document.activeElement;
+      if (active && region.contains(active) && active.tagName === "INPUT") {
+        window.setTimeout(tick, every);  // someone is typing here: do not pull it away
+        return;
+      }
       fetch(src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) {
           if (!response.ok || response.redirected) { throw new Error("stopped"); }
