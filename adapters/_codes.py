@@ -219,7 +219,7 @@ def load_code_table(
     """Read and check ``path`` against the canonical lists; raise ``MappingError`` on any gap."""
     lists = canonical if canonical is not None else canonical_code_lists()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except OSError as exc:
         raise MappingError(f"{channel}: mapping file {path} cannot be read") from exc
     except yaml.YAMLError as exc:

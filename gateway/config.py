@@ -139,7 +139,9 @@ def _read_channels_file(path: Path, _mtime_ns: int, _size: int) -> dict[str, Cha
     """The channels file, parsed once per version of it (intake asks for every delivery; an
     edited file is picked up on the next call because its modification time changes)."""
     raw = path.read_text(encoding="utf-8")
-    data = (json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)) or {}
+    data = (
+        json.loads(raw) if path.suffix == ".json" else yaml.load(raw, Loader=yaml.CSafeLoader)
+    ) or {}
     return {name: ChannelSettings.model_validate(value) for name, value in data.items()}
 
 

@@ -8,6 +8,7 @@ tests. Under CI=true a missing PostgreSQL fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -70,23 +71,34 @@ def _empty_tables(url: str) -> None:
         store.close()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file brought to head by the real migrations, copied for each test that needs
+    an empty database (running the migrations again for every test cost most of its setup)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "gateway.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _fresh_sqlite_url(template: Path, directory: Path) -> str:
+    target = directory / "gateway.db"
+    shutil.copy2(template, target)  # keeps the file's 0600 mode
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database URL on each back end."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'gateway.db'}"
-        upgrade(url)
-        return url
+        return _fresh_sqlite_url(request.getfixturevalue("migrated_sqlite_file"), tmp_path)
     url: str = request.getfixturevalue("postgres_url")
     _empty_tables(url)
     return url
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    upgrade(url)
-    return url
+def sqlite_url(migrated_sqlite_file: Path, tmp_path: Path) -> str:
+    return _fresh_sqlite_url(migrated_sqlite_file, tmp_path)
 
 
 def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:

@@ -212,7 +212,7 @@ def load_pack(path: Path, parties: PartiesTable) -> RulePack:
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.__class__.__name__})") from None
     try:
-        document = yaml.safe_load(raw)
+        document = yaml.load(raw, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         raise _fail(path, f"is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(document, dict):

@@ -196,7 +196,7 @@ def load_parties(path: Path) -> PartiesTable:
     except OSError as exc:
         raise PolicyLoadError(path, f"cannot be read ({exc.__class__.__name__})") from None
     try:
-        document = yaml.safe_load(raw_bytes)
+        document = yaml.load(raw_bytes, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         raise PolicyLoadError(path, f"is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(document, dict) or not isinstance(document.get("instruments"), dict):
