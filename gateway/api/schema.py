@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 
 from gateway.api.deps import get_context
 from gateway.api.errors import STATUS
@@ -12,6 +13,34 @@ from gateway.intake.published import KIND_OF, published_rules
 from gateway.schema import SCHEMA_ID, canonical_json_schema
 
 router = APIRouter(prefix="/v1", tags=["schema"])
+
+
+class PublishedRuleOut(BaseModel):
+    """One refusal the JSON Schema does not express, and what a refused message is answered."""
+
+    id: str = Field(description="stable name of the rule", examples=["ref_unique"])
+    status: int = Field(description="HTTP status of the refusal", examples=[422])
+    error: str = Field(description="the answer's error.code", examples=["invalid_message"])
+    violation: str | None = Field(
+        description="the violation type at path, when the answer lists violations",
+        examples=["duplicate_ref"],
+    )
+    path: str = Field(
+        description="JSON path: [*] any index, <list>/<field> a field name, <path> any path",
+        examples=["$.<list>[*].ref"],
+    )
+    description: str
+    values: dict[str, Any] | None = Field(
+        default=None, description="what this gateway checks against (channels, limits)"
+    )
+
+
+class SchemaRulesOut(BaseModel):
+    """The rules beside the JSON Schema of one canonical message version."""
+
+    schema_: str = Field(alias="schema", examples=[SCHEMA_ID])
+    json_schema: str = Field(description="where the JSON Schema is", examples=["/v1/schema"])
+    rules: list[PublishedRuleOut]
 
 
 @router.get("/schema", summary="JSON Schema of the canonical message v1")
@@ -22,6 +51,7 @@ async def get_schema() -> dict[str, Any]:
 
 @router.get(
     "/schema/rules",
+    response_model=SchemaRulesOut,
     summary="The refusals the JSON Schema cannot express, with their error codes",
     description=(
         "Every rule the gateway checks beyond `/v1/schema`: message-wide rules (unique refs, "

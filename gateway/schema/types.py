@@ -28,7 +28,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 TIMESTAMP_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+    r"([Zz]|[+-][0-9]{2}:[0-5][0-9])?$"  # RFC 3339: offset minutes to 59 (Python takes 60)
 )
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 

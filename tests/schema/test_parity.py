@@ -256,6 +256,13 @@ SCHEMA_CASES = [
     Case(
         "timestamp-day", put("sent_at", "2026-02-30T10:00:00Z"), "$.sent_at", "timestamp", "schema"
     ),
+    Case(
+        "timestamp-offset",
+        put("sent_at", "2026-03-01T10:00:00+00:60"),
+        "$.sent_at",
+        "timestamp",
+        "schema",
+    ),
     Case("naive-timestamp", put("sent_at", _NAIVE), "$.sent_at", "timezone_aware", "schema"),
     Case(
         "naive-at-time",
