@@ -20,6 +20,7 @@ from gateway.api.app import create_app
 from gateway.context import GatewayContext, build_context
 from simulators import SimulatorSet, start_simulators
 from tests.conftest import Tokens, issue_tokens, make_settings
+from tests.events._support import LOOPBACK_SETTINGS
 
 CHANNELS = ("europol", "frontex", "interpol", "pcc_see", "selec")
 
@@ -86,6 +87,8 @@ def round_trip(db_url: str, tmp_path: Path, *, answer_after_s: float = 0.05) -> 
             channels=channel_settings(dict(simulators), credentials),
             worker_poll_interval_s=0.02,
             lease_s=5.0,
+            # Webhook receivers of these tests run on this host, which must be allowed by name.
+            **LOOPBACK_SETTINGS,
         )
         context = build_context(settings)
         server = GatewayServer(create_app(context)).start()

@@ -1,6 +1,8 @@
 """A message sent to each channel gets that channel's reply back, over real HTTP: pushed to the
 inbound endpoint (europol, selec, pcc_see) or fetched by the poller (interpol, frontex), stored
-in canonical form, correlated to the original message and delivery."""
+in canonical form, correlated to the original message and delivery, and told to the sender as a
+signed CloudEvent at its subscribed receiver (verified with the standardwebhooks library) and
+in its inbox."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.events.subscriptions import new_secret
 from tests.conftest import EXAMPLES
+from tests.events._support import running_receiver
 from tests.exchange._support import bearer, replies, round_trip, wait_for
 
 # An example each channel's rules let through, and the delivery the reply must match.
@@ -26,9 +30,11 @@ CASES = {
 
 
 def send(url: str, token: str, example: str, channel: str) -> tuple[str, dict[str, Any]]:
-    """Send ``example`` to ``channel`` only; the message id and the 202's body."""
+    """Send ``example`` to ``channel`` only, as the token's agency; the message id and the
+    202's body."""
     data = json.loads((EXAMPLES / example).read_text(encoding="utf-8"))
     data["message_id"] = str(uuid.uuid4())
+    data["sender"]["agency"] = f"Test agency {data['sender']['country']}"
     data["destinations"] = [d for d in data["destinations"] if d["channel"] == channel]
     answer = httpx.post(
         f"{url}/v1/messages",
@@ -56,9 +62,17 @@ def release_held(url: str, approver: str, accepted: dict[str, Any]) -> list[dict
 def test_a_sent_message_gets_its_channels_reply_in_canonical_form(
     db_url: str, tmp_path: Path, channel: str
 ) -> None:
-    with round_trip(db_url, tmp_path) as rt:
+    secret = new_secret()
+    with round_trip(db_url, tmp_path) as rt, running_receiver(secret) as (hook, receiver, got):
         example = json.loads((EXAMPLES / CASES[channel]).read_text(encoding="utf-8"))
         country = example["sender"]["country"]
+        sender = bearer(rt.tokens.sender(country))
+        subscribed = httpx.post(
+            f"{rt.url}/v1/subscriptions",
+            json={"url": hook, "event_types": ["reply.received"], "secret": secret},
+            headers=sender,
+        )
+        assert subscribed.status_code == 201, subscribed.text
         message_id, accepted = send(rt.url, rt.tokens.sender(country), CASES[channel], channel)
         queued = release_held(rt.url, rt.tokens.approver, accepted)
         assert queued, accepted
@@ -66,7 +80,22 @@ def test_a_sent_message_gets_its_channels_reply_in_canonical_form(
             lambda: replies(rt, message_id, rt.tokens.sender(country)).json(),
             lambda body: len(body["replies"]) >= len(queued),
         )
+        pushed = wait_for(
+            lambda: [e for e in got.events if e["subject"] == message_id],
+            lambda events: len(events) >= len(queued),
+        )
+        inbox = httpx.get(f"{rt.url}/v1/inbox?limit=500", headers=sender).json()["items"]
         codes = rt.context.registry.entry(channel).codes
+    # Signed CloudEvents the standardwebhooks receiver accepted, the same as the inbox's.
+    assert receiver.rejected == 0
+    assert all(e["specversion"] == "1.0" and e["type"] == "reply.received" for e in pushed)
+    told = [e for e in inbox if e["type"] == "reply.received" and e["subject"] == message_id]
+    assert sorted(e["id"] for e in told) == sorted(e["id"] for e in pushed)
+    assert {e["data"]["delivery_id"] for e in pushed} == {d["id"] for d in queued}
+    assert {e["data"]["reply_id"] for e in pushed} == {
+        r["reply"]["message_id"] for r in found["replies"]
+    }
+    assert {e["data"]["channel"] for e in pushed} == {channel}
     by_delivery = {r["delivery_id"]: r for r in found["replies"]}
     assert set(by_delivery) == {d["id"] for d in queued}
     for reply in found["replies"]:
