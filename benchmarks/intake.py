@@ -123,6 +123,7 @@ def run_baseline(
     run_dir: Path,
     plan: LoadPlan,
     processes: int = 1,
+    body_name: str = "five-channel.json",
 ) -> dict[str, Any]:
     port = free_port()
     server = group.start(
@@ -141,7 +142,7 @@ def run_baseline(
     )
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/healthz", server)
-    body_file = run_dir / "five-channel.json"
+    body_file = run_dir / body_name
     body_file.write_bytes(template)
     figures = measure(f"{base}/insert", body_file, run_dir, plan)
     server.stop()

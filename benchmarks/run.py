@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import claim, delivery, fanout, intake
+from benchmarks import claim, delivery, fanout, inbound, intake
 from benchmarks._procs import ROOT, ProcessGroup, process_group, start_simulators
 from benchmarks._setup import (
     benchmark_mappings,
@@ -39,7 +39,7 @@ from benchmarks._setup import (
 )
 from benchmarks._wrk import wrk_path
 
-SECTIONS = ("loadgen", "intake", "delivery", "fanout", "claim", "delivery_inprocess")
+SECTIONS = ("loadgen", "intake", "delivery", "fanout", "inbound", "claim", "delivery_inprocess")
 BACKENDS = ("sqlite", "postgresql")
 WORKERS = {"sqlite": 1, "postgresql": 3}
 # API processes of ``serve --processes`` (and of the baseline server it is compared with), one
@@ -192,6 +192,8 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
                         api_processes=run.api_processes[backend],
                     ),
                 )
+    if run.wanted("inbound"):
+        run_inbound(run, out, group, backend, folder, keys, mappings, template)
     if run.wanted("claim"):
         with fresh_database(backend, folder, "claim") as db:
             run.section(
@@ -209,6 +211,46 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
             run.section(out, "delivery_inprocess", lambda: inprocess_delivery(run, db.url))
     derive_ratios(out)
     return out
+
+
+def run_inbound(
+    run: Run,
+    out: dict[str, Any],
+    group: ProcessGroup,
+    backend: str,
+    folder: Path,
+    keys: Path,
+    mappings: Path,
+    template: bytes,
+) -> None:
+    """``benchmarks/inbound.py``: answers through the real inbound path, then the bare insert
+    of the same bytes."""
+    country, agency = sender_country(template)
+    processes = run.api_processes[backend]
+    answer: list[bytes] = []
+
+    def gateway(db_url: str) -> dict[str, Any]:
+        env = gateway_env(
+            db_url, keys, inbound.write_channels(folder), mappings, worker_enabled=False
+        )
+        token = issue_sender_token(db_url, country, agency)
+        figures, body = inbound.run_gateway(
+            group, env, template, token, mappings, folder, run.plan.load, processes
+        )
+        answer.append(body)
+        return figures
+
+    with fresh_database(backend, folder, "inbound") as db:
+        run.section(out, "inbound", lambda: gateway(db.url))
+    if answer:
+        with fresh_database(backend, folder, "inbound_baseline") as base_db:
+            run.section(
+                out,
+                "inbound_baseline",
+                lambda: inbound.run_bare_insert(
+                    group, base_db.url, answer[0], folder, run.plan.load, processes
+                ),
+            )
 
 
 def inprocess_delivery(run: Run, database_url: str) -> dict[str, Any]:
@@ -275,6 +317,10 @@ def run_delivery(
 def derive_ratios(out: dict[str, Any]) -> None:
     if out.get("intake_msgs_per_s") and out.get("baseline_insert_per_s"):
         out["intake_ratio"] = round(out["intake_msgs_per_s"] / out["baseline_insert_per_s"], 3)
+    if out.get("inbound_answers_per_s") and out.get("inbound_baseline_per_s"):
+        out["inbound_ratio"] = round(
+            out["inbound_answers_per_s"] / out["inbound_baseline_per_s"], 3
+        )
     if out.get("deliveries_per_s") and out.get("baseline_posts_per_s"):
         out["delivery_ratio"] = round(out["deliveries_per_s"] / out["baseline_posts_per_s"], 3)
     peaks = [out[k] for k in ("rss_mb_peak_intake", "rss_mb_peak_fanout") if out.get(k)]
@@ -353,6 +399,10 @@ def print_summary(results: dict[str, Any]) -> None:
         "delivery_ratio",
         "fanout_p50_ms",
         "fanout_p99_ms",
+        "inbound_answers_per_s",
+        "inbound_p99_ms",
+        "inbound_baseline_per_s",
+        "inbound_ratio",
         "claim_ms_small",
         "claim_ms_large",
         "rss_mb_peak",

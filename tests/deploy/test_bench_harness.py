@@ -74,3 +74,29 @@ def test_a_failing_section_is_recorded_and_the_run_still_finishes(tmp_path: Path
     assert "does not answer" in figures["postgresql"]["errors"]["backend"]
     verdicts = figures["targets"]["postgresql"]
     assert verdicts["claim_ms_large <= 3 x claim_ms_small"] == "not measured"
+
+
+def test_quick_inbound_section_measures_stored_answers(tmp_path: Path) -> None:
+    """The inbound section sends a message, checks that its answer is stored as matched, then
+    measures the answers and the bare insert of the same bytes; no answer is refused."""
+    out = tmp_path / "latest.json"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.run", "--quick", "--only", "inbound"),
+            *("--backend", "sqlite", "--out", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    sqlite = json.loads(out.read_text(encoding="utf-8"))["sqlite"]
+    assert "errors" not in sqlite, sqlite.get("errors")
+    assert sqlite["inbound_non_2xx"] == 0
+    assert sqlite["inbound_answers_per_s"] > 0
+    assert sqlite["inbound_baseline_per_s"] > 0
+    ratio = sqlite["inbound_answers_per_s"] / sqlite["inbound_baseline_per_s"]
+    assert sqlite["inbound_ratio"] == round(ratio, 3)
+    assert "inbound_ratio" in result.stdout
