@@ -145,3 +145,88 @@ def test_killed_worker_resends_under_the_same_webhook_id(db_url: str, tmp_path: 
     assert [e["id"] for e in receiver.events] == [event_id]
     assert receiver.events[0]["data"]["delivery_id"] == delivery_id
     assert receiver.events[0]["type"] == f"delivery.{final_state}"
+
+
+def test_a_killed_gateway_tells_a_stored_answer_once(db_url: str, tmp_path: Path) -> None:
+    """``serve`` (worker inside) stores a channel's answer with its reply.received event, is
+    SIGKILLed while the notification is on its way, and after a restart tells it again under
+    the same webhook-id: the receiver's dedupe keeps one."""
+    import httpx
+
+    from adapters.registry import load_registry
+    from gateway.config import Settings
+    from gateway.security.tokens import issue_token
+    from tests.api.gateway_process import GatewayProcess
+    from tests.conftest import EXAMPLES
+    from tests.exchange.test_inbound_endpoint import CREDENTIAL, INBOUND, channel_auth
+
+    key_file = tmp_path / "keys.json"
+    keyring = load_or_create_keyring(key_file)
+    store = Store(db_url)
+    message = json.loads((EXAMPLES / "al-victim-identification-pcc-see.json").read_text())
+    agency = message["sender"]["agency"]
+    token = store.write_sync(
+        lambda conn: issue_token(conn, role="sender", label="t", country="AL", agency=agency)
+    ).token
+    secret = new_secret()
+    receiver = StallingReceiver(secret)
+    subscribe(store, keyring, receiver.url, secret, agency=agency, types=("reply.received",))
+    channels = tmp_path / "channels.json"
+    closed = f"http://127.0.0.1:{free_port()}/"  # the message itself is never delivered
+    channels.write_text(json.dumps({"pcc_see": {"url": closed, "inbound_token": CREDENTIAL}}))
+    env = {
+        "MARRI_DATABASE_URL": db_url,
+        "MARRI_KEY_FILE": str(key_file),
+        "MARRI_CHANNELS_FILE": str(channels),
+        "MARRI_WORKER_POLL_INTERVAL_S": "0.05",
+        "MARRI_LEASE_S": "3",
+        "MARRI_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "MARRI_WEBHOOK_REQUIRE_HTTPS": "false",
+        "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
+    }
+    gateway = GatewayProcess(env, free_port())
+    try:
+        gateway.start()
+        accepted = httpx.post(
+            f"{gateway.url}/v1/messages",
+            json=message,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert accepted.status_code == 202, accepted.text
+        from simulators import build_simulator
+        from simulators._answers import AnswerPlan, default_answer
+        from simulators._base import InboxEntry
+
+        simulator = build_simulator(load_registry(Settings().mappings_dir).get("pcc_see"))
+        entry = InboxEntry("PCC-1", f"{message['message_id']}:pcc_see:MK", None, None, {}, "")
+        plan = AnswerPlan(options={"in_reply_to": message["message_id"]})
+        body, _ = simulator.answer_payload(default_answer(simulator, entry, plan))
+        stored = httpx.post(f"{gateway.url}{INBOUND}", content=body, headers=channel_auth())
+        assert stored.status_code == 202, stored.text
+        assert stored.json()["status"] == "matched"
+        assert receiver.first_taken.wait(60), (tmp_path / "gateway.log").read_text()
+        gateway.kill()
+        receiver.release.set()
+        states = store.read_sync(lambda conn: conn.execute(select(notifications.c.state)).all())
+        assert [s for (s,) in states] == ["sending"]
+        gateway.start()
+        wait_for(
+            lambda: (
+                store.read_sync(
+                    lambda conn: conn.execute(select(notifications.c.state)).scalar_one()
+                )
+                == "delivered"
+            ),
+            60,
+        )
+    finally:
+        gateway.kill()
+        receiver.close()
+    [event_id] = store.read_sync(lambda conn: conn.execute(select(events.c.id)).scalars().all())
+    store.close()
+    assert len(receiver.ids) == 2
+    assert receiver.ids[0] == receiver.ids[1]
+    assert (receiver.receiver.accepted, receiver.receiver.repeats) == (1, 1)
+    [told] = receiver.events
+    assert (told["id"], told["type"]) == (event_id, "reply.received")
+    assert told["data"]["reply_id"] == stored.json()["reply_id"]

@@ -21,7 +21,7 @@ from gateway.delivery.webhooks import (
     claim_notifications,
     signed_headers,
 )
-from gateway.events.outbox import EventType, record_event
+from gateway.events.outbox import EVENT_TYPES, EventType, record_event
 from gateway.events.subscriptions import new_secret
 from gateway.store.crypto import load_or_create_keyring
 from gateway.store.engine import Store
@@ -73,15 +73,18 @@ async def test_every_event_is_accepted_by_a_verifying_receiver(
     keyring = load_or_create_keyring(tmp_path / "keys.json")
     secret = new_secret()
     with running_receiver(secret) as (url, receiver, received):
-        subscribe(store, keyring, url, secret, types=("delivery.delivered", "delivery.held"))
-        sent = [_event(store) for _ in range(5)] + [_event(store, EventType.DELIVERY_HELD)]
-        _event(store, EventType.DELIVERY_FAILED)  # not subscribed: never sent
+        subscribe(store, keyring, url, secret, types=EVENT_TYPES)
+        other = "Other agency"
+        subscribe(store, keyring, url, secret, agency=other, types=("delivery.delivered",))
+        sent = [_event(store)] + [_event(store, type) for type in EventType]
+        _event(store, EventType.DELIVERY_FAILED, agency=other)  # not subscribed: never sent
         notifier = _notifier(store, keyring)
         async with notifier.client() as http:
-            assert await notifier.run_once(http) == 6
-    assert receiver.accepted == 6
+            assert await notifier.run_once(http) == 8
+    assert receiver.accepted == 8
     assert receiver.rejected == 0
     assert sorted(e["id"] for e in received.events) == sorted(sent)
+    assert {e["type"] for e in received.events} == set(EVENT_TYPES)
     for event in received.events:
         assert event["specversion"] == "1.0"
         assert event["source"] == "urn:marri:gateway"
