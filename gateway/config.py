@@ -9,7 +9,7 @@ import ipaddress
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # Mutual TLS: a client certificate's subject DN (RFC 4514) or "san:DNS:<name>" → either
     # {"token_id": "..."} or {"role": "sender", "country": "AL", "agency": "..."}.
     client_cert_identities: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Detached JWS of the sending agency on POST /v1/messages: "optional" verifies one when it
+    # is sent, "required" also refuses a message without one. A bad signature is always refused.
+    sender_signatures: Literal["optional", "required"] = "optional"
     worker_enabled: bool = True
     worker_poll_interval_s: float = 0.2
     lease_s: float = 60.0

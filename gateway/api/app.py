@@ -22,6 +22,7 @@ from gateway.api import (
     review,
     schema,
     search,
+    sender_keys,
     trace,
 )
 from gateway.api.errors import install_error_handlers
@@ -48,6 +49,7 @@ ROUTERS = [
     facts.router,
     events.router,
     search.router,
+    sender_keys.router,
 ]
 
 

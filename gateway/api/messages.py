@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.api.body import read_json_body
@@ -15,6 +15,7 @@ from gateway.api.models import AcceptedMessage, ErrorBody, MessageList, MessageS
 from gateway.errors import ErrorKind, GatewayError
 from gateway.schema import SCHEMA_ID
 from gateway.security.identity import Identity
+from gateway.security.sender_signature import CODES, SIGNATURE_HEADER
 from gateway.services.permissions import Action
 from gateway.store.states import DeliveryState
 
@@ -24,6 +25,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "no valid token"},
     403: {"model": ErrorBody, "description": "the token may not do this"},
 }
+
+_SIGNATURE_CODES = "; ".join(f"`{code}`: {text}" for code, text in CODES.items())
+SIGNATURE_DESCRIPTION = (
+    "The sending agency's detached JWS over the exact request body: JWS compact serialization "
+    "(RFC 7515) with an unencoded, detached payload (RFC 7797), i.e. `header..signature` whose "
+    'protected header holds `alg` (ES256 or EdDSA), `kid`, `"b64": false` and `"crit": ["b64"]`. '
+    "Verified against the keys registered for the message's sender country and agency "
+    "(`/v1/sender-keys`). Optional unless the gateway runs with MARRI_SENDER_SIGNATURES=required; "
+    "a signature that is sent is always verified."
+)
 
 
 @router.post(
@@ -35,11 +46,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         f"Accepts one canonical message ({SCHEMA_ID}). The answer 202 is sent only after the "
         "message and one delivery per destination are durably stored. Repeating the same "
         "message_id with the same content returns the original answer with 200; with other "
-        "content, 409."
+        "content, 409. A signature in the Marri-Message-Signature header is verified before "
+        "anything is stored, also for a repeat."
     ),
     responses={
         200: {"model": AcceptedMessage, "description": "identical repeat: the original answer"},
         **ERRORS,
+        401: {
+            "model": ErrorBody,
+            "description": f"no valid token, or a signature problem: {_SIGNATURE_CODES}",
+        },
         409: {"model": ErrorBody, "description": "message_id reused with different content"},
         413: {"model": ErrorBody, "description": "body too large"},
         415: {"model": ErrorBody, "description": "not application/json"},
@@ -55,13 +71,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 )
 async def submit_message(
-    request: Request, identity: Annotated[Identity, Depends(caller_for(Action.SUBMIT))]
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.SUBMIT))],
+    signature: Annotated[
+        str | None, Header(alias=SIGNATURE_HEADER, description=SIGNATURE_DESCRIPTION)
+    ] = None,
 ) -> JSONResponse:
     """Accept a canonical message: 202 with its deliveries, 200 replaying an identical repeat."""
     context = get_context(request)
     raw = await read_json_body(request, context.settings.max_body_bytes)
     answer = await context.intake.accept(
-        raw, identity, traceparent=request.headers.get("traceparent")
+        raw, identity, traceparent=request.headers.get("traceparent"), signature=signature
     )
     return JSONResponse(answer.body, status_code=answer.status)
 

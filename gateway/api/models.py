@@ -78,6 +78,14 @@ class Links(BaseModel):
     trace: str
 
 
+class AcceptedSignature(BaseModel):
+    """The sender's signature that verified (present only on a signed message)."""
+
+    kid: str
+    alg: str
+    verified_at: datetime
+
+
 class AcceptedMessage(BaseModel):
     """The answer to an accepted message (202) or to its identical repeat (200)."""
 
@@ -87,6 +95,9 @@ class AcceptedMessage(BaseModel):
     deliveries: list[AcceptedDelivery]
     links: Links
     trace_id: str | None
+    signature: AcceptedSignature | None = Field(
+        None, description="the sender's verified signature; absent on an unsigned message"
+    )
 
 
 class DeliveryStatus(BaseModel):

@@ -116,8 +116,8 @@ class EventOut(BaseModel):
 
     at: str | None
     type: str = Field(
-        description="received, validated, decision, rendered, attempt, receipt, reply, action "
-        "or notification"
+        description="received, validated, signature, decision, rendered, attempt, receipt, "
+        "reply, action or notification"
     )
     summary: str
     delivery_id: str | None = None
@@ -177,6 +177,18 @@ class SenderOut(BaseModel):
     agency: str
 
 
+class SignatureOut(BaseModel):
+    """The sending agency's detached JWS that verified at intake."""
+
+    signed_by: str = Field(description="country and agency whose key verified the signature")
+    country: str
+    agency: str
+    kid: str = Field(description="the key id in the JWS header, registered for that agency")
+    alg: str
+    verified_at: str
+    jws: str = Field(description="the compact JWS as sent (header..signature, detached)")
+
+
 class TraceOut(BaseModel):
     """Everything that happened to one message, for an operator following it."""
 
@@ -189,6 +201,9 @@ class TraceOut(BaseModel):
     priority: str
     received_at: str | None
     content_purged: bool
+    signature: SignatureOut | None = Field(
+        None, description="the sender's verified signature; null for an unsigned message"
+    )
     deliveries: list[DeliveryTraceOut]
     actions: list[ActionOut]
     replies: list[ReplySummaryOut] = Field(description="answers the channels sent back")

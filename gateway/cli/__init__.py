@@ -18,6 +18,7 @@ from gateway.cli import (
     keys_cmd,
     messages_cmd,
     security_cmd,
+    sender_keys_cmd,
     serve_cmd,
     token_cmd,
     trace_cmd,
@@ -43,6 +44,7 @@ for module in (
     trace_cmd,
     audit_cmd,
     keys_cmd,
+    sender_keys_cmd,
     security_cmd,
     events_cmd,
 ):

@@ -41,6 +41,15 @@ def render_trace(view: dict[str, Any]) -> RenderableType:
         f" · {view['kind']}, {view['priority']} · received {_time(view['received_at'])}\n"
     )
     header.append(f"trace id {view.get('trace_id') or '-'}", style="cyan")
+    signature = view.get("signature")
+    if signature:
+        header.append(
+            f"\nsigned by {signature['signed_by']} key {signature['kid']} ({signature['alg']}), "
+            f"verified {_time(signature['verified_at'])}",
+            style="green",
+        )
+    else:
+        header.append("\nnot signed by the sender", style="dim")
 
     deliveries = Table(title="Deliveries", title_justify="left", expand=False)
     for column in ("channel", "state", "decision", "payload", "attempts", "receipt"):

@@ -21,6 +21,7 @@ from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage
 from gateway.security.identity import Identity
 from gateway.security.lookup import case_reference_hash
+from gateway.security.sender_signature import VerifiedSignature
 from gateway.store.crypto import Keyring, message_aad, payload_aad
 from gateway.store.states import PRIORITY_RANK, DeliveryState, derive_message_status
 
@@ -174,11 +175,12 @@ class NewMessage:
     deliveries: tuple[NewDelivery, ...]
     # The keyed hash of the case reference, so that operators can find the message by it.
     case_ref_hash: str | None = None
+    signature: VerifiedSignature | None = None
 
     @cached_property
     def response(self) -> dict[str, Any]:
         """The 202's body; stored with the message, so a repeat gets exactly this again."""
-        return {
+        response: dict[str, Any] = {
             "message_id": self.id,
             "status": derive_message_status([d.state.value for d in self.deliveries]).value,
             "received_at": self.received_at.isoformat(),
@@ -188,6 +190,25 @@ class NewMessage:
                 "trace": f"/v1/messages/{self.id}/trace",
             },
             "trace_id": trace_id_of(self.traceparent),
+        }
+        if self.signature is not None:
+            response["signature"] = signature_summary(self.signature)
+        return response
+
+    def signature_row(self) -> dict[str, Any] | None:
+        """The ``message_signatures`` row of a signed message."""
+        signed = self.signature
+        if signed is None:
+            return None
+        return {
+            "message_id": self.id,
+            "key_id": signed.key_id,
+            "country": signed.country,
+            "agency": signed.agency,
+            "kid": signed.kid,
+            "alg": signed.alg,
+            "jws": signed.jws,
+            "verified_at": signed.verified_at,
         }
 
     def row(self) -> dict[str, Any]:
@@ -219,6 +240,7 @@ class NewMessage:
             "details": {
                 "sender_country": self.sender_country,
                 "deliveries": [d.audited() for d in self.deliveries],
+                **({} if self.signature is None else {"signed_with": self.signature.kid}),
             },
         }
 
@@ -232,6 +254,12 @@ class Accepted:
     digest: str
     identity: Identity
     traceparent: str | None
+    signature: VerifiedSignature | None = None
+
+
+def signature_summary(signed: VerifiedSignature) -> dict[str, str]:
+    """The verified signature in the sender's answer (its JWS is in the trace)."""
+    return {"kid": signed.kid, "alg": signed.alg, "verified_at": signed.verified_at.isoformat()}
 
 
 def new_message(
@@ -270,6 +298,7 @@ def new_message(
         case_ref_hash=case_reference_hash(
             keyring, message.case.reference if message.case else None
         ),
+        signature=accepted.signature,
     )
 
 

@@ -23,6 +23,14 @@ from gateway.intake.records import Accepted, new_message
 from gateway.intake.store import StoredAnswer, find_stored, store_new
 from gateway.schema import CanonicalMessage, MessageInvalid, Violation, derive_facts, parse_message
 from gateway.security.identity import Identity
+from gateway.security.sender_keys import find_signing_key
+from gateway.security.sender_signature import (
+    SignatureClaim,
+    VerifiedSignature,
+    read_claim,
+    refused,
+    verify_claim,
+)
 from gateway.store.crypto import Keyring
 from gateway.store.facts import LivePolicy
 from gateway.store.tables import utcnow
@@ -127,12 +135,20 @@ class IntakeService:
         return message
 
     async def accept(
-        self, raw: bytes, identity: Identity, *, traceparent: str | None = None
+        self,
+        raw: bytes,
+        identity: Identity,
+        *,
+        traceparent: str | None = None,
+        signature: str | None = None,
     ) -> IntakeAnswer:
-        """Accept in one SERVER span; its context (not the caller's) is stored as traceparent."""
+        """Accept in one SERVER span; its context (not the caller's) is stored as traceparent.
+
+        ``signature``: the sender's detached JWS over ``raw``, as the request header carried it.
+        """
         with intake_span(traceparent) as span:
             try:
-                answer = await self._accept(raw, identity, current_traceparent())
+                answer = await self._accept(raw, identity, current_traceparent(), signature)
             except GatewayError as exc:
                 count_refusal(exc.code)
                 refusal = {"marri.refusal.code": exc.code, "marri.violations": len(exc.violations)}
@@ -148,13 +164,36 @@ class IntakeService:
             log_event(log, logging.INFO, f"intake.{outcome}", **facts)
             return answer
 
+    def signature_claim(self, signature: str | None) -> SignatureClaim | None:
+        """The signature's structure, checked before the body is read; None when unsigned
+        (refused when this gateway requires signatures)."""
+        if signature is None:
+            if self.settings.sender_signatures == "required":
+                raise refused("signature_required")
+            return None
+        return read_claim(signature)
+
+    async def verify_signature(
+        self, claim: SignatureClaim, raw: bytes, message: CanonicalMessage
+    ) -> VerifiedSignature:
+        """Verify with the declared sender agency's key: no other agency's key is consulted."""
+        country, agency = message.sender.country, message.sender.agency
+        key = await self.store.read(lambda conn: find_signing_key(conn, country, agency, claim.kid))
+        return verify_claim(claim, key, raw, now=utcnow())
+
     async def _accept(
-        self, raw: bytes, identity: Identity, traceparent: str | None
+        self, raw: bytes, identity: Identity, traceparent: str | None, signature: str | None
     ) -> IntakeAnswer:
+        claim = self.signature_claim(signature)
         with stage_span("validate"):
             message = self.validate(raw)
         if message.sender.country != identity.country:
             raise sender_country_mismatch()
+        # Before any look at stored messages: a replayed message_id is verified like a new one.
+        verified = None
+        if claim is not None:
+            with stage_span("verify_signature"):
+                verified = await self.verify_signature(claim, raw, message)
         digest = content_hash(raw)
         message_id = str(message.message_id)
 
@@ -174,7 +213,7 @@ class IntakeService:
             raise not_renderable(problems)
 
         record = new_message(
-            Accepted(message, raw, digest, identity, traceparent),
+            Accepted(message, raw, digest, identity, traceparent, verified),
             plans,
             keyring=self.keyring,
             settings=self.settings,

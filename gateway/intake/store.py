@@ -10,7 +10,7 @@ from gateway.events.outbox import EventType, record_delivery_events
 from gateway.intake.records import NewMessage
 from gateway.security.audit import append_audit
 from gateway.store.states import DeliveryState
-from gateway.store.tables import deliveries, messages
+from gateway.store.tables import deliveries, message_signatures, messages
 from gateway.store.wakeup import announce_new_deliveries
 
 
@@ -39,6 +39,9 @@ def store_new(conn: Connection, record: NewMessage) -> None:
     then reads the stored answer. Checking first would cost every new message a query.
     """
     conn.execute(messages.insert(), record.row())
+    signature = record.signature_row()
+    if signature is not None:
+        conn.execute(message_signatures.insert(), signature)
     if record.deliveries:
         conn.execute(deliveries.insert(), [d.row() for d in record.deliveries])
         announce_new_deliveries(conn)

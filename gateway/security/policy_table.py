@@ -112,6 +112,10 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("POST", "/v1/subscriptions"): _rule("filtered", Action.SUBSCRIBE),
     ("DELETE", "/v1/subscriptions/{subscription_id}"): _rule("filtered", Action.SUBSCRIBE),
     ("GET", "/v1/inbox"): _rule("filtered", Action.READ_EVENTS),
+    # A country's admin manages its agencies' signing keys; the handlers check the country.
+    ("GET", "/v1/sender-keys"): _rule("filtered", Action.MANAGE_SENDER_KEYS),
+    ("POST", "/v1/sender-keys"): _rule("filtered", Action.MANAGE_SENDER_KEYS),
+    ("POST", "/v1/sender-keys/{key_id}/revoke"): _rule("filtered", Action.MANAGE_SENDER_KEYS),
 }
 
 # Routes Starlette serves itself (API documentation); no data behind them.

@@ -17,6 +17,7 @@ from gateway.services.events import EventAccess
 from gateway.services.messages import MessageReads
 from gateway.services.probe import AdapterLookup, ChannelProbe
 from gateway.services.search import MessageSearch
+from gateway.services.sender_keys import SenderKeyAdmin
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
@@ -33,6 +34,7 @@ class Services:
     search: MessageSearch
     activity: ChannelActivityReads
     probe: ChannelProbe
+    sender_keys: SenderKeyAdmin
 
 
 def build_services(
@@ -54,4 +56,5 @@ def build_services(
         search=MessageSearch(store, keyring),
         activity=ChannelActivityReads(store),
         probe=ChannelProbe(store, settings, probes),
+        sender_keys=SenderKeyAdmin(store),
     )

@@ -80,19 +80,24 @@ class Action(StrEnum):
     CHANGE_FACTS = "fact.change"  # confirm, withdraw, set
     SUBSCRIBE = "events.subscribe"  # the caller's own agency's webhook subscriptions
     READ_EVENTS = "events.read"  # the caller's own country's inbox
+    # A sender agency's public signing keys: list, register, revoke (one country's trust).
+    MANAGE_SENDER_KEYS = "sender_key.manage"
 
 
 @dataclass(frozen=True)
 class Permission:
     """Who may do an action. ``every_country``: it acts on all countries at once (pausing a
-    channel), so a caller limited to some countries may not, whatever its role."""
+    channel), so a caller limited to some countries may not, whatever its role.
+    ``named_country``: it changes one country's own trust settings, so only a token issued
+    for that country (its country or scope) may, never a regional one."""
 
     roles: frozenset[Role]
     every_country: bool = False
+    named_country: bool = False
 
 
-def _may(*roles: Role, every_country: bool = False) -> Permission:
-    return Permission(frozenset(roles), every_country=every_country)
+def _may(*roles: Role, every_country: bool = False, named_country: bool = False) -> Permission:
+    return Permission(frozenset(roles), every_country=every_country, named_country=named_country)
 
 
 _READERS = (Role.SENDER, Role.OPERATOR, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
@@ -123,6 +128,9 @@ PERMISSIONS: dict[Action, Permission] = {
     # Events are told to the sending agency: only a token bound to one has them.
     Action.SUBSCRIBE: _may(Role.SENDER),
     Action.READ_EVENTS: _may(Role.SENDER),
+    # Whoever registers a key decides who may sign as that country's agencies: that country's
+    # admin alone (an admin token issued with --country or --scope for it).
+    Action.MANAGE_SENDER_KEYS: _may(Role.ADMIN, named_country=True),
 }
 
 
@@ -143,6 +151,34 @@ def refusal(identity: Identity, action: Action) -> GatewayError | None:
             "this acts on every country at once; it needs a regional token",
         )
     return None
+
+
+def named_countries(identity: Identity) -> tuple[str, ...]:
+    """The countries a token was issued for by name (its country, or its scope)."""
+    if identity.scope_countries:
+        return identity.scope_countries
+    return (identity.country,) if identity.country else ()
+
+
+def country_refusal(identity: Identity, action: Action, country: str) -> GatewayError | None:
+    """Why ``identity`` may not do ``action`` for ``country``'s data, or None when it may."""
+    refused = refusal(identity, action)
+    if refused is not None:
+        return refused
+    if PERMISSIONS[action].named_country and country not in named_countries(identity):
+        return GatewayError(
+            ErrorKind.FORBIDDEN,
+            "country_admin_required",
+            "only a token issued for this country may do this for it",
+        )
+    return None
+
+
+def check_country(identity: Identity, action: Action, country: str) -> None:
+    """Raise the refusal of ``action`` on ``country``'s data, if any."""
+    refused = country_refusal(identity, action, country)
+    if refused is not None:
+        raise refused
 
 
 def may(identity: Identity, action: Action) -> bool:

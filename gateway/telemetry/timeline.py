@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, or_, select
 from gateway.events.trace import message_notifications, notification_timeline
 from gateway.exchange.views import reply_summaries
 from gateway.store.states import derive_message_status
-from gateway.store.tables import attempts, audit_entries, deliveries, messages
+from gateway.store.tables import attempts, audit_entries, deliveries, message_signatures, messages
 
 MAX_ACTIONS = 500
 
@@ -175,6 +175,31 @@ def _events(
     return sorted(events, key=lambda e: e["at"] or "")
 
 
+def signature_view(conn: Connection, message_id: str) -> dict[str, Any] | None:
+    """The sender's verified signature of the message (header and signature, no content)."""
+    row = conn.execute(
+        select(message_signatures).where(message_signatures.c.message_id == message_id)
+    ).first()
+    if row is None:
+        return None
+    return {
+        "signed_by": f"{row.country} · {row.agency}",
+        "country": row.country,
+        "agency": row.agency,
+        "kid": row.kid,
+        "alg": row.alg,
+        "verified_at": _iso(row.verified_at),
+        "jws": row.jws,
+    }
+
+
+def _signature_events(signature: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if signature is None:
+        return []
+    summary = f"signed by {signature['agency']} key {signature['kid']} ({signature['alg']})"
+    return [{"at": signature["verified_at"], "type": "signature", "summary": summary}]
+
+
 def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
     """The whole timeline of one message with its OTel trace id, or None when absent."""
     message = conn.execute(select(messages).where(messages.c.id == message_id)).first()
@@ -216,7 +241,9 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
     actions = [_action_view(a) for a in action_rows]
     replies = reply_summaries(conn, message_id)
     notified = message_notifications(conn, message_id)
+    signature = signature_view(conn, message_id)
     timeline = _events(message, views, actions, replies) + notification_timeline(notified)
+    timeline += _signature_events(signature)
     return {
         "message_id": message.id,
         "trace_id": message.trace_id,
@@ -227,6 +254,7 @@ def message_trace(conn: Connection, message_id: str) -> dict[str, Any] | None:
         "priority": message.priority,
         "received_at": _iso(message.received_at),
         "content_purged": message.body_ciphertext is None,
+        "signature": signature,
         "deliveries": views,
         "actions": actions,
         "replies": replies,
