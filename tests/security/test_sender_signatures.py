@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 from sqlalchemy import select
 
+from gateway.cli.trace_cmd import render_trace
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.store.tables import audit_entries, message_signatures, sender_keys, utcnow
@@ -32,6 +34,7 @@ from tests.security.signing import (
 )
 
 AGENCY = "Albanian State Police"  # sender.agency of the AL example
+SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
 
 @pytest.fixture
@@ -89,6 +92,9 @@ async def test_a_signed_message_is_stored_with_its_signature_and_shown(
         e["type"] == "signature" and f"signed by {AGENCY} key {key.kid}" in e["summary"]
         for e in trace.json()["events"]
     )
+    terminal = Console(record=True, width=200)
+    terminal.print(render_trace(trace.json()))  # what `marri-gateway trace` prints
+    assert f"signed by AL · {AGENCY} key {key.kid} ({alg})" in terminal.export_text()
 
     def stored(conn: Any) -> tuple[Any, Any]:
         row = conn.execute(select(message_signatures)).one()
@@ -221,6 +227,9 @@ async def test_optional_mode_takes_unsigned_messages_but_still_refuses_a_bad_sig
         f"/v1/messages/{unsigned['message_id']}/trace", headers=_headers(tokens.operator, None)
     )
     assert trace.json()["signature"] is None
+    terminal = Console(record=True, width=200)
+    terminal.print(render_trace(trace.json()))
+    assert "not signed by the sender" in terminal.export_text()
 
     message = variant()
     body = dumps(message)
@@ -297,3 +306,20 @@ def _cli_admin(country: str) -> Any:
     from gateway.security.identity import Identity, Role
 
     return Identity(token_id="t", role=Role.ADMIN, label="admin", scope_countries=(country,))
+
+
+async def test_the_header_and_every_refusal_code_are_documented(
+    client: httpx.AsyncClient,
+) -> None:
+    from gateway.security.sender_signature import CODES
+
+    document = (await client.get("/openapi.json")).json()
+    post = document["paths"]["/v1/messages"]["post"]
+    [parameter] = [p for p in post["parameters"] if p["name"] == HEADER]
+    assert parameter["in"] == "header"
+    assert "RFC 7797" in parameter["description"]
+    docs = SECURITY_DOC.read_text(encoding="utf-8")
+    assert "## What X-Road / Domibus promise — what we do" in docs
+    for code in CODES:
+        assert f"`{code}`" in post["responses"]["401"]["description"], code
+        assert f"`{code}`" in docs, code
