@@ -24,10 +24,12 @@ from joserfc.jwa import JWSAlgModel
 from joserfc.jws import JWSRegistry
 
 from gateway.errors import ErrorKind, GatewayError
-from gateway.security.sender_keys import ALGORITHMS, KEY_TYPES, SenderKey
+from gateway.security.sender_keys import ALGORITHMS, KEY_TYPES, KID_PATTERN, SenderKey
 
 SIGNATURE_HEADER = "Marri-Message-Signature"
 MAX_SIGNATURE_CHARS = 2048
+# joserfc's own cap on the protected header; it also keeps JSON nesting far below recursion.
+MAX_HEADER_CHARS = 512
 # Protected header members a sender may use; a key or key URL inside the header is refused,
 # since only the registered keys may verify.
 ALLOWED_MEMBERS = frozenset({"alg", "kid", "b64", "crit", "typ", "cty"})
@@ -74,10 +76,12 @@ class VerifiedSignature:
 
 
 def _protected_header(segment: str) -> dict[str, object]:
+    if len(segment) > MAX_HEADER_CHARS:
+        raise refused("signature_malformed")
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         header = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise refused("signature_malformed") from None
     if not isinstance(header, dict):
         raise refused("signature_malformed")
@@ -100,7 +104,7 @@ def read_claim(value: str) -> SignatureClaim:
     if not isinstance(crit, list) or "b64" not in crit or any(c != "b64" for c in crit):
         raise refused("signature_header_invalid", 'the protected header must set crit ["b64"]')
     kid = header.get("kid")
-    if not isinstance(kid, str) or not kid or len(kid) > 64:
+    if not isinstance(kid, str) or not KID_PATTERN.match(kid):
         raise refused("signature_header_invalid", "the protected header must name its key (kid)")
     if not set(header) <= ALLOWED_MEMBERS:
         raise refused(

@@ -25,6 +25,7 @@ from tests.conftest import Tokens, make_settings
 from tests.security.signing import (
     HEADER,
     AgencyKey,
+    b64url,
     expire,
     hand_made,
     hs256_with_public_key,
@@ -139,6 +140,8 @@ BAD_CASES = [
     "attached_payload",
     "not_a_jws",
     "algorithm_of_another_key",
+    "kid_with_nul",
+    "deep_header",
 ]
 
 
@@ -197,6 +200,14 @@ def _bad_signature(
         return body, f"{head}.eyJhIjoxfQ.{sig}", "signature_malformed"
     if case == "not_a_jws":
         return body, "not a signature", "signature_malformed"
+    if case == "kid_with_nul":  # PostgreSQL refuses NUL in text: it must not reach a query
+        return (
+            body,
+            hand_made({**good, "kid": "asp\u0000-1"}, b"x" * 64),
+            "signature_header_invalid",
+        )
+    if case == "deep_header":
+        return body, f"{b64url(b'[' * 1500)}..{b64url(b'x' * 64)}", "signature_malformed"
     assert case == "algorithm_of_another_key"
     return body, hand_made({**good, "alg": "EdDSA"}, b"x" * 64), "signature_algorithm_refused"
 
