@@ -374,8 +374,7 @@ fact_changes = Table(
 )
 
 
-# Public keys national systems sign their messages with (a JWK set per sender agency). A key is
-# never deleted: revoking sets ``revoked_at``, and old signatures still name their key.
+# Sender agencies' public signing keys (JWK sets); never deleted, so old signatures keep theirs.
 sender_keys = Table(
     "sender_keys",
     metadata,
