@@ -9,8 +9,9 @@ from sqlalchemy import Connection, select
 from gateway.events.outbox import EventType, record_delivery_events
 from gateway.intake.records import NewMessage
 from gateway.security.audit import append_audit
+from gateway.store.signature_tables import message_signatures
 from gateway.store.states import DeliveryState
-from gateway.store.tables import deliveries, message_signatures, messages
+from gateway.store.tables import deliveries, messages
 from gateway.store.wakeup import announce_new_deliveries
 
 

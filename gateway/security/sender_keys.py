@@ -21,7 +21,7 @@ from joserfc import jwk
 from joserfc.errors import JoseError
 from sqlalchemy import Connection, select, update
 
-from gateway.store.tables import sender_keys
+from gateway.store.signature_tables import sender_keys
 
 # RFC 7518 ES256 (P-256) and RFC 8037 EdDSA (Ed25519): the key type each algorithm needs.
 KEY_TYPES: dict[str, tuple[str, str]] = {"ES256": ("EC", "P-256"), "EdDSA": ("OKP", "Ed25519")}

@@ -374,40 +374,6 @@ fact_changes = Table(
 )
 
 
-# Sender agencies' public signing keys (JWK sets); never deleted, so old signatures keep theirs.
-sender_keys = Table(
-    "sender_keys",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("country", String(2), nullable=False),
-    Column("agency", String(200), nullable=False),
-    Column("kid", String(64), nullable=False),
-    Column("alg", String(8), nullable=False),
-    Column("jwk_json", Text, nullable=False),
-    Column("thumbprint", String(64), nullable=False),
-    Column("not_before", UTCDateTime, nullable=False),
-    Column("not_after", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("created_by", String(100), nullable=False),
-    UniqueConstraint("country", "agency", "kid"),
-)
-
-# The sender's verified detached JWS of a message (header and signature only, no content).
-message_signatures = Table(
-    "message_signatures",
-    metadata,
-    Column("message_id", String(36), ForeignKey("messages.id"), primary_key=True),
-    Column("key_id", String(36), ForeignKey("sender_keys.id"), nullable=False),
-    Column("country", String(2), nullable=False),
-    Column("agency", String(200), nullable=False),
-    Column("kid", String(64), nullable=False),
-    Column("alg", String(8), nullable=False),
-    Column("jws", Text, nullable=False),
-    Column("verified_at", UTCDateTime, nullable=False),
-)
-
-
 def utcnow() -> datetime:
     """The store's clock: aware UTC."""
     return datetime.now(UTC)

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, and_, or_, select
 
 from gateway.events.trace import message_notifications, notification_timeline
 from gateway.exchange.views import reply_summaries
+from gateway.store.signature_tables import message_signatures
 from gateway.store.states import derive_message_status
-from gateway.store.tables import attempts, audit_entries, deliveries, message_signatures, messages
+from gateway.store.tables import attempts, audit_entries, deliveries, messages
 
 MAX_ACTIONS = 500
 

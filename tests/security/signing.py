@@ -17,7 +17,8 @@ from sqlalchemy import update
 
 from gateway.context import GatewayContext
 from gateway.services.sender_keys import KeyRequest, register_key
-from gateway.store.tables import sender_keys, utcnow
+from gateway.store.signature_tables import sender_keys
+from gateway.store.tables import utcnow
 from tests.conftest import EXAMPLES
 
 HEADER = "Marri-Message-Signature"

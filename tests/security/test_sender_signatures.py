@@ -19,7 +19,8 @@ from sqlalchemy import select
 from gateway.cli.trace_cmd import render_trace
 from gateway.config import Settings
 from gateway.context import GatewayContext
-from gateway.store.tables import audit_entries, message_signatures, sender_keys, utcnow
+from gateway.store.signature_tables import message_signatures, sender_keys
+from gateway.store.tables import audit_entries, utcnow
 from tests.api.helpers import dumps, row_counts, variant
 from tests.conftest import Tokens, make_settings
 from tests.security.signing import (
