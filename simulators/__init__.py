@@ -16,6 +16,7 @@ from adapters.base import Adapter
 from simulators._answers import AnswerPlan
 from simulators._base import ChannelSimulator, Fault, InboxEntry, SimReply
 from simulators._server import SimulatorServer
+from simulators._soap import SoapSimulator
 
 __all__ = [
     "AnswerPlan",
@@ -46,6 +47,12 @@ class SimulatorSet(dict[str, str]):
 
     def simulator(self, channel: str) -> ChannelSimulator:
         return self.servers[channel].simulator
+
+    def wsdl_url(self, channel: str) -> str | None:
+        """Where a SOAP channel's simulator serves its WSDL; None for other channels."""
+        if isinstance(self.simulator(channel), SoapSimulator):
+            return f"{self[channel]}?wsdl"
+        return None
 
     def answer_every_message(
         self, gateway_url: str, credentials: dict[str, str], *, seconds: float = 1.0

@@ -245,7 +245,9 @@ def sandbox(
     gateway_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  # nosec B104
     urls.answer_every_message(f"http://{gateway_host}:{port}", credentials, seconds=2.0)
     for name, url in sorted(urls.items()):
-        out.print(f"  simulator     {name:<9} {url}  (inbox: {url.rstrip('/')}/_sim/inbox)")
+        wsdl = urls.wsdl_url(name)
+        also = f", wsdl: {wsdl}" if wsdl else ""
+        out.print(f"  simulator     {name:<9} {url}  (inbox: {url.rstrip('/')}/_sim/inbox{also})")
     out.print("  replies       every channel answers each message after 2 s (push or poll)")
     allowed = ", ".join(settings.webhook_allowed_networks) or "public hosts only"
     out.print(f"  webhooks      public hosts and {allowed}")

@@ -143,3 +143,10 @@ def _zeep_values(value: Any) -> Any:
     if isinstance(value, list):
         return [_zeep_values(item) for item in value]
     return value
+
+
+def test_the_set_says_where_each_soap_simulator_serves_its_wsdl(running: SimulatorSet) -> None:
+    assert running.wsdl_url("selec") == f"{running['selec']}?wsdl"
+    with start_simulators(["interpol"], registry=load_registry(only=["interpol"])) as rest:
+        assert rest.wsdl_url("interpol") is None
+        assert httpx.get(f"{rest['interpol']}?wsdl", timeout=5).status_code == 405
