@@ -159,6 +159,26 @@ async def retry_now(
 
 
 @router.post(
+    "/deliveries/{delivery_id}/redrive",
+    response_model=DeliveryActionOut,
+    summary="Re-drive one dead letter",
+    description="failed → queued and due now, with a fresh set of attempts, after deciding it "
+    "again with the facts of the day (blocked or held instead when they say so). Audited as "
+    "delivery.redrive.",
+    responses=STATE_ERRORS,
+)
+async def redrive_one(
+    delivery_id: UUID,
+    request: Request,
+    identity: Annotated[Identity, Depends(caller_for(Action.REDRIVE))],
+    body: Annotated[ActionRequest | None, Body()] = None,
+) -> DeliveryActionOut:
+    """Send a dead letter again."""
+    actions = get_context(request).services.deliveries
+    return action_out(await actions.redrive(identity, str(delivery_id), _reason(body)))
+
+
+@router.post(
     "/deliveries/{delivery_id}/cancel",
     response_model=DeliveryActionOut,
     summary="Cancel a delivery",

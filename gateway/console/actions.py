@@ -33,11 +33,10 @@ DeliveryAction = Callable[[Identity, str, str | None], Awaitable[ActionResult]]
 
 
 def delivery_actions(services: Services) -> dict[str, DeliveryAction]:
-    """The console's delivery buttons. "redrive" is a retry, named for the dead letter it
-    sends again."""
+    """The console's delivery buttons, each the service action of the API route of its name."""
     actions = services.deliveries
     return {
-        "redrive": actions.retry,
+        "redrive": actions.redrive,
         "retry": actions.retry,
         "cancel": actions.cancel,
         "release": actions.release,

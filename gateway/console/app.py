@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.console import actions, auth, facts, inbound, pages, redrive, search
+from gateway.console import actions, audit, auth, facts, inbound, pages, redrive, search
 from gateway.console.session import SESSION_KEY_PURPOSE
 from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
 from gateway.context import GatewayContext
@@ -49,6 +49,7 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
         pages.router,
         search.router,
         redrive.router,
+        audit.router,
         actions.router,
         inbound.router,
         facts.router,

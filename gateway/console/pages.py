@@ -28,7 +28,7 @@ S = DeliveryState
 # The console's delivery buttons in page order: the action each performs and the states it
 # is offered in (the services check both again when the form is sent).
 BUTTONS: tuple[tuple[str, Action, frozenset[DeliveryState]], ...] = (
-    ("redrive", Action.RETRY, frozenset({S.FAILED})),
+    ("redrive", Action.REDRIVE, frozenset({S.FAILED})),
     ("retry", Action.RETRY, frozenset({S.RETRY_WAIT, S.UNKNOWN})),
     ("cancel", Action.CANCEL, CANCELLABLE),
     ("release", Action.RELEASE, REVIEWABLE),
@@ -176,9 +176,15 @@ async def message_page(
 ) -> HTMLResponse:
     """One message's trace; absent and another country's message both give the 404 page."""
     # Absent and another country's message both answer the 404 page.
-    view = await context_of(request).services.messages.trace(session.identity, str(message_id))
+    services = context_of(request).services
+    view = await services.messages.trace(session.identity, str(message_id))
     for delivery in view["deliveries"]:
         delivery["actions"] = actions_for(session.identity, delivery["state"])
+    labels: dict[str, str] = {}
+    if may(session.identity, Action.READ_CHANNELS):  # staff read who acted by label
+        labels = await services.audit.labels(
+            session.identity, {a["actor"] for a in view["actions"]}
+        )
     return render(
         request,
         "message.html",
@@ -186,6 +192,7 @@ async def message_page(
             "title": f"Message {view['message_id']}",
             "nav": "messages",
             "m": view,
+            "labels": labels,
             "can_read_payload": may(session.identity, Action.READ_PAYLOAD),
         },
         session=session,

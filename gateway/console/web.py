@@ -64,6 +64,7 @@ templates.env.filters["when"] = _when
 templates.env.filters["age"] = _age
 templates.env.globals["spark"] = sparkline
 templates.env.filters["combine_cursor"] = lambda query, cursor: {**query, "cursor": cursor}
+templates.env.filters["combine_before"] = lambda query, seq: {**query, "before": seq}
 SHORT_LABELS = {
     "retry_wait": "Retrying",
     "unknown": "Unknown",

@@ -92,6 +92,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     # Re-drives only the dead letters of the caller's own countries.
     ("POST", "/v1/deliveries/redrive"): _rule("filtered", Action.REDRIVE),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", Action.RETRY),
+    ("POST", "/v1/deliveries/{delivery_id}/redrive"): _rule("delivery", Action.REDRIVE),
     ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", Action.CANCEL),
     ("POST", "/v1/deliveries/{delivery_id}/release"): _rule("delivery", Action.RELEASE),
     ("POST", "/v1/deliveries/{delivery_id}/reject"): _rule("delivery", Action.REJECT),

@@ -37,6 +37,7 @@ from gateway.store.states import DeliveryState
 from gateway.store.tables import utcnow
 
 DEFAULT_DEADLINE_S = 24 * 3600.0
+DEAD_LETTER = frozenset({DeliveryState.FAILED})
 
 # (transaction, the delivery, who acts, why, now) -> where the delivery goes. A planner may
 # read more in the transaction (a release could decide the delivery again) or refuse.
@@ -81,6 +82,12 @@ class DeliveryActions:
         """Make a waiting delivery due now; audited with the reason."""
         return await self._act(identity, Action.RETRY, delivery_id, reason, self._retry_move)
 
+    async def redrive(
+        self, identity: Identity, delivery_id: str, reason: str | None
+    ) -> ActionResult:
+        """Send one dead letter again, decided again on the day; audited as delivery.redrive."""
+        return await self._act(identity, Action.REDRIVE, delivery_id, reason, self._redrive_move)
+
     async def cancel(
         self, identity: Identity, delivery_id: str, reason: str | None
     ) -> ActionResult:
@@ -112,6 +119,15 @@ class DeliveryActions:
             conn, ref, self._reopen(now), approved=False, allowed=RETRYABLE, values=values
         )
         return Move(RETRYABLE, target, values, decided)
+
+    def _redrive_move(
+        self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime
+    ) -> Move:
+        values = fresh_round(now, deadline_s(self._settings, ref.channel))
+        target, values, decided = reopened(
+            conn, ref, self._reopen(now), approved=False, allowed=DEAD_LETTER, values=values
+        )
+        return Move(DEAD_LETTER, target, values, decided)
 
     def _cancel_move(
         self, conn: Connection, ref: DeliveryRef, who: Identity, why: str | None, now: datetime

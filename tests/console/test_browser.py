@@ -146,13 +146,13 @@ async def test_operator_redrives_a_dead_letter_and_sees_it_delivered(
         await expect(page.get_by_test_id("trace-id")).to_have_text(trace_id)
         timeline = page.locator("ol.timeline")
         await expect(timeline).to_contain_text("PermanentError")
-        await expect(timeline).to_contain_text("delivery.retry by operator:")
+        await expect(timeline).to_contain_text("delivery.redrive by operator:")
         await page.screenshot(path=str(screenshots / "console-message.png"), full_page=True)
 
     view = await world.trace(failing["message_id"])
     frontex = next(d for d in view["deliveries"] if d["channel"] == "frontex")
     assert [a["error_class"] for a in frontex["attempts"]] == ["PermanentError", None]
-    (action,) = [a for a in view["actions"] if a["action"] == "delivery.retry"]
+    (action,) = [a for a in view["actions"] if a["action"] == "delivery.redrive"]
     assert action["reason"] == "destination fixed its schema check"
 
 

@@ -28,7 +28,13 @@ from tests.delivery._support import add_delivery, delivery_row
 
 CHANNEL = "interpol"
 # delivery action -> the state a fresh delivery is put in for it
-DELIVERY_ACTIONS = {"retry": "failed", "cancel": "queued", "release": "held", "reject": "held"}
+DELIVERY_ACTIONS = {
+    "retry": "failed",
+    "redrive": "failed",
+    "cancel": "queued",
+    "release": "held",
+    "reject": "held",
+}
 CHANNEL_ACTIONS = ("redrive", "pause", "resume", "test")
 # A fact the shipped table leaves unconfirmed; legal actions on it, as the API takes them.
 INSTRUMENT, COUNTRY = "europol_operational_agreement", "MK"
