@@ -56,6 +56,17 @@ def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
 
 
+def _event_time() -> st.SearchStrategy[dict[str, str]]:
+    """When an event happened, in any of the three fields canonical v1 takes, or not at all."""
+    days = st.dates(min_value=date(2015, 1, 1), max_value=date(2025, 12, 31))
+    return st.one_of(
+        st.just({}),
+        _partial_date().map(lambda value: {"at_date": value}),
+        days.map(lambda d: {"at_time": f"{d.isoformat()}T06:40:00+01:00"}),
+        _partial_date().map(lambda value: {"at": value}),  # deprecated, still accepted
+    )
+
+
 def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in obj.items() if value is not None and value != []}
 
@@ -180,7 +191,7 @@ def canonical_messages(
             {
                 "ref": f"e{i}",
                 "kind": draw(_enum(codes.EventKind)),
-                "at": draw(_optional(_partial_date())),
+                **draw(_event_time()),
                 "location": locations[0]["ref"] if locations else None,
                 "involved": refs[:2],
                 "persons_count": draw(_optional(st.integers(0, 500))),
