@@ -53,7 +53,14 @@ MESSAGE_RULES: tuple[PublishedRule, ...] = (
         "body_is_json",
         "invalid_json",
         "$",
-        "the body is UTF-8 JSON as RFC 8259 defines it (no NaN, Infinity or lone surrogates)",
+        "the body is UTF-8 JSON as RFC 8259 defines it (a lone surrogate escape is not)",
+    ),
+    _message_rule(
+        "numbers_finite",
+        "finite_number",
+        "$.<path>",
+        "numbers are finite: NaN and Infinity, which are not JSON but which some encoders "
+        "write, are refused at the field",
     ),
     _message_rule(
         "body_depth",

@@ -365,6 +365,13 @@ SCHEMA_CASES = [
 
 RULE_CASES = [
     Case(
+        "not-a-number",
+        put("locations.0.lat", float("nan")),
+        "$.locations[0].lat",
+        "finite_number",
+        "rules",
+    ),
+    Case(
         "retention-past",
         put("handling.retention_until", "2026-03-01"),
         "$.handling.retention_until",
@@ -510,7 +517,6 @@ def test_a_top_level_that_is_no_object_is_refused_by_the_schema() -> None:
 # Types of violation no JSON document can get, with why.
 UNREACHABLE = {
     "string_unicode": "JSON text decodes to Unicode strings before validation",
-    "finite_number": "NaN and Infinity are not JSON; such a body is invalid_json",
     "model_attributes_type": "raised for Python objects, not for parsed JSON",
     "none_required": "no field of canonical v1 must be null",
     "json_invalid": "reported as invalid_json with line and column",
