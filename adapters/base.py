@@ -22,15 +22,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
 from adapters._codes import CodeTable
 
 if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
     from gateway.policy.decision import Decision
     from gateway.schema import CanonicalMessage
 
 __all__ = [
     "Adapter",
     "Payload",
+    "PayloadSigner",
     "Reachability",
     "Receipt",
     "SendContext",
@@ -48,6 +53,17 @@ class Payload:
     recipient: str | None = None
     # Transport hints that belong with the bytes (e.g. SOAPAction); never personal data.
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PayloadSigner:
+    """The gateway's active signing key, as ``sign`` needs it: an EC P-256 key and its id.
+
+    The id is what the gateway's published JWK set names the public half by.
+    """
+
+    key_id: str
+    private_key: EllipticCurvePrivateKey = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,28 @@ class Adapter(abc.ABC):
         just built, which is what parsing its bytes would give); the channel's simulator runs it
         on arrival. The problems name paths and rules, never values.
         """
+
+    def sign(self, payload: Payload, signer: PayloadSigner) -> Payload:
+        """The rendered payload carrying the gateway's signature in its transport's form.
+
+        Called once at intake, after ``render``; the signed bytes are what is stored, hashed and
+        sent. The transport families implement it (``adapters/_signing.py`` has the forms); a
+        channel that subclasses none must write its own.
+        """
+        raise NotImplementedError(f"{self.name} does not say how its payloads are signed")
+
+    def verify_signature(self, body: bytes, headers: Mapping[str, str], keys: KeySet) -> bytes:
+        """The payload as rendered, once its signature checks out against ``keys``.
+
+        The receiving side's check (the simulators run it): ``headers`` are the request's, in
+        lower case. Raises ``SignatureInvalid`` for a missing, unknown or broken signature.
+        """
+        raise NotImplementedError(f"{self.name} does not say how its payloads are signed")
+
+    def without_signature(self, body: bytes) -> bytes:
+        """The payload as rendered, its signature taken off unchecked: what a receiver that
+        does not check signatures reads (a simulator given no keys). Default: unchanged."""
+        return body
 
     @abc.abstractmethod
     async def send(self, payload: Payload, context: SendContext) -> Receipt:

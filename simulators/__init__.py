@@ -9,7 +9,7 @@ Each channel's module ``simulators/<channel>.py`` exposes ``build(adapter)``; th
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from adapters.base import Adapter
@@ -88,8 +88,12 @@ def start_simulators(
     *,
     port_base: int = 0,
     registry: Any = None,
+    jwks: Mapping[str, Any] | None = None,
 ) -> SimulatorSet:
     """Start simulators for ``channels`` (default: every registered channel).
+
+    ``jwks`` (the gateway's published JWK set) makes every simulator check the gateway's
+    signature on each payload it receives and refuse a missing or broken one.
 
     ``port_base`` 0 gives each an ephemeral port; otherwise channels get consecutive ports from
     it in name order. ``registry`` defaults to ``adapters.registry.load_registry()``.
@@ -103,7 +107,9 @@ def start_simulators(
     try:
         for offset, name in enumerate(names):
             port = port_base + offset if port_base else 0
-            server = SimulatorServer(build_simulator(registry.get(name)), port=port).start()
+            simulator = build_simulator(registry.get(name))
+            simulator.trust(jwks)
+            server = SimulatorServer(simulator, port=port).start()
             started.servers[name] = server
             started[name] = server.url
     except BaseException:

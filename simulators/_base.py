@@ -11,19 +11,30 @@ the next arriving request:
                                     {"kind": "timeout", "seconds": 2},
                                     {"kind": "drop"}, {"kind": "malformed"},
                                     {"kind": "soap_client_fault"}, {"kind": "soap_server_fault"},
-                                    {"kind": "answer", "seconds": 0.5, "mode": "push"}]}
+                                    {"kind": "answer", "seconds": 0.5, "mode": "push"},
+                                    {"kind": "tamper"}]}
     DELETE /_sim/faults     clear the queue
+    POST /_sim/keys         the gateway's published JWK set ({"keys": [...]}): from then on
+                            every payload must carry a valid gateway signature (``null``: off)
     GET /_sim/inbox         accepted deliveries (oldest first);  DELETE /_sim/inbox  empties it
     GET /_sim/stats         counters: received, accepted, duplicates, rejected, faults, answered
     POST /_sim/answers      {"push_url": ..., "token": ..., "auto": {"seconds": 1}}: where
                             replies are pushed, and whether every message gets one
     GET /<poll path>?after=N  replies held for the gateway to fetch (poll channels)
 
-``status`` answers with that code and never stores the request. ``timeout``, ``drop`` and
+``status`` answers with that code and never stores the request. ``tamper`` changes one
+character of the arriving payload's content before it is checked, as a fault on the way would.
 ``answer`` accepts the request and replies to it later (``simulators/_answers.py``).
 ``timeout``, ``drop`` and
 ``malformed`` accept the request first (it arrived, as it would at a real destination whose
 answer is lost), so a resend with the same key is answered as a duplicate.
+
+Given the gateway's JWK set (``trusted_keys``, ``POST /_sim/keys``, or at start), a simulator
+checks the gateway's signature on every payload with the adapter's ``verify_signature`` before
+anything else, and refuses a missing or broken one as it refuses a schema violation (400, or a
+SOAP ``Client`` fault): permanent, never stored. Without keys it takes a signature off
+unchecked (``without_signature``) before the schema check, as a receiver that does not check
+would.
 
 Channel modules (``simulators/<channel>.py``) subclass ``ChannelSimulator`` (REST, JSON
 receipts) or ``SoapSimulator`` (``simulators/_soap.py``) and expose ``build(adapter)``.
@@ -39,14 +50,17 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from joserfc.jwk import KeySet
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters._signing import SignatureInvalid, trusted_keys
 from adapters.base import Adapter
 from adapters.inbound import InboundMessage
 from simulators._answers import Answerer, AnswerPlan
+from simulators._tamper import tampered
 
 __all__ = [
     "FAULT_KINDS",
@@ -67,6 +81,7 @@ FAULT_KINDS = frozenset(
         "soap_client_fault",
         "soap_server_fault",
         "answer",
+        "tamper",
     }
 )
 
@@ -144,9 +159,11 @@ class ChannelSimulator:
     answers_carry_persons = True
     answer_content_type = "application/xml"
 
-    def __init__(self, adapter: Adapter) -> None:
+    def __init__(self, adapter: Adapter, *, jwks: Mapping[str, Any] | None = None) -> None:
         self.adapter = adapter
         self.channel = adapter.name
+        # The gateway's keys; None accepts unsigned payloads (the kit's own render checks).
+        self.trusted_keys: KeySet | None = None if jwks is None else trusted_keys(jwks)
         self._lock = threading.Lock()
         self._inbox: list[InboxEntry] = []
         self._by_key: dict[str, InboxEntry] = {}
@@ -158,6 +175,7 @@ class ChannelSimulator:
             "rejected": 0,
             "faults": 0,
             "answered": 0,
+            "unsigned": 0,
         }
         self.answers = Answerer(self)
         # Where the simulator listens, once a server says so; served descriptions name it.
@@ -225,17 +243,40 @@ class ChannelSimulator:
 
     # -- request handling ----------------------------------------------------------------
 
+    def trust(self, jwks: Mapping[str, Any] | None) -> None:
+        """Check every later payload against ``jwks`` (the gateway's published keys); None: off."""
+        keys = None if jwks is None else trusted_keys(jwks)
+        with self._lock:
+            self.trusted_keys = keys
+
+    def _as_rendered(self, body: bytes, request: Request) -> bytes | list[str]:
+        """The payload as the gateway rendered it, once its signature holds (when checked)."""
+        keys = self.trusted_keys
+        if keys is None:
+            # Not told the gateway's keys: read the payload as rendered, unchecked.
+            return self.adapter.without_signature(body)
+        try:
+            return self.adapter.verify_signature(body, request.headers, keys)
+        except SignatureInvalid as exc:
+            with self._lock:
+                self.stats["unsigned"] += 1
+            return [f"signature: {exc}"]
+
     def _accept(self, body: bytes, request: Request) -> tuple[InboxEntry, bool] | list[str]:
         """Store an arriving body, or return the problems that make it unacceptable."""
         key = request.headers.get("idempotency-key")
+        rendered = self._as_rendered(body, request)
         with self._lock:
             self.stats["received"] += 1
+            if isinstance(rendered, list):
+                self.stats["rejected"] += 1
+                return rendered
             if key is not None and key in self._by_key:
                 entry = self._by_key[key]
                 entry.duplicates += 1
                 self.stats["duplicates"] += 1
                 return entry, True
-        problems = self.adapter.validate_payload(body)
+        problems = self.adapter.validate_payload(rendered)
         if problems:
             with self._lock:
                 self.stats["rejected"] += 1
@@ -261,7 +302,9 @@ class ChannelSimulator:
         if fault is not None:
             with self._lock:
                 self.stats["faults"] += 1
-            if fault.kind == "latency":
+            if fault.kind == "tamper":
+                body = tampered(body)
+            elif fault.kind == "latency":
                 await asyncio.sleep(fault.seconds)
             elif fault.kind in ("status", "soap_client_fault", "soap_server_fault"):
                 with self._lock:
@@ -300,6 +343,14 @@ class ChannelSimulator:
         with self._lock:
             queued = len(self._faults)
         return JSONResponse({"queued": queued})
+
+    async def _keys_endpoint(self, request: Request) -> Response:
+        try:
+            raw = json.loads(await request.body())
+            self.trust(raw)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"checking": raw is not None})
 
     async def _inbox_endpoint(self, request: Request) -> Response:
         if request.method == "DELETE":
@@ -340,6 +391,7 @@ class ChannelSimulator:
                 Route("/_sim/inbox", self._inbox_endpoint, methods=["GET", "DELETE"]),
                 Route("/_sim/stats", self._stats_endpoint, methods=["GET"]),
                 Route("/_sim/answers", self._answers_endpoint, methods=["POST"]),
+                Route("/_sim/keys", self._keys_endpoint, methods=["POST"]),
                 *(
                     [Route(f"/{poll_path}", self._poll_endpoint, methods=["GET"])]
                     if (poll_path := getattr(self.adapter, "poll_path", None))
@@ -361,7 +413,9 @@ class ChannelSimulator:
         return base.rstrip("/") + request.url.path
 
 
-_KEPT_HEADERS = frozenset({"content-type", "idempotency-key", "traceparent", "soapaction"})
+_KEPT_HEADERS = frozenset(
+    {"content-type", "idempotency-key", "traceparent", "soapaction", "x-marri-signature"}
+)
 
 
 class _DroppingResponse(Response):

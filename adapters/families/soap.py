@@ -9,6 +9,8 @@ element), wraps and checks every render, validates arriving envelopes, and sends
 from __future__ import annotations
 
 import abc
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,6 +18,7 @@ from lxml import etree
 
 from adapters._codes import CodeTable
 from adapters._render import checked_tree, product_for, xml_text_of
+from adapters._signing import sign_soap_envelope, soap_without_signature, verify_soap_envelope
 from adapters._soap import (
     SOAP_CONTENT_TYPE,
     SoapService,
@@ -25,10 +28,12 @@ from adapters._soap import (
     reference_receipt,
 )
 from adapters._xml import DEFAULT_MAX_XML_BYTES
-from adapters.base import Payload, Receipt, SendContext
+from adapters.base import Payload, PayloadSigner, Receipt, SendContext
 from adapters.families.http import HttpAdapter
 
 if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
     from gateway.policy.decision import Decision
     from gateway.schema.message import CanonicalMessage
 
@@ -93,6 +98,18 @@ class SoapAdapter(HttpAdapter):
     def read_result(self, result: Any, http_status: int) -> Receipt:
         """The receipt in the operation's output as zeep read it (``Reference``, ``Duplicate``)."""
         return reference_receipt(result, http_status)
+
+    def sign(self, payload: Payload, signer: PayloadSigner) -> Payload:
+        """A WS-Security header whose XML-DSig signature references the Body by ``wsu:Id``."""
+        return dataclasses.replace(payload, body=sign_soap_envelope(payload.body, signer))
+
+    def verify_signature(self, body: bytes, headers: Mapping[str, str], keys: KeySet) -> bytes:
+        """The envelope as rendered (no Security header), once the Body's signature holds."""
+        return verify_soap_envelope(body, keys, max_bytes=self.max_payload_bytes)
+
+    def without_signature(self, body: bytes) -> bytes:
+        """The envelope without its WS-Security header, unchecked."""
+        return soap_without_signature(body, max_bytes=self.max_payload_bytes)
 
     async def send(self, payload: Payload, context: SendContext) -> Receipt:
         """Send through zeep over the family's HTTP client, so SOAP faults map like HTTP errors."""

@@ -7,16 +7,21 @@ bytes finds nothing in it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
 from adapters._render import checked_tree
+from adapters._signing import sign_xml_document, verify_xml_document, xml_without_signature
 from adapters._xml import DEFAULT_MAX_XML_BYTES, XmlError, load_xsd, parse_xml, xsd_problems
-from adapters.base import Payload
+from adapters.base import Payload, PayloadSigner
 from adapters.families.http import HttpAdapter
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 __all__ = ["XmlHttpAdapter"]
 
@@ -55,3 +60,15 @@ class XmlHttpAdapter(HttpAdapter):
             max_bytes=self.max_payload_bytes,
             recipient=recipient,
         )
+
+    def sign(self, payload: Payload, signer: PayloadSigner) -> Payload:
+        """An enveloped XML-DSig signature over the whole document, last child of its root."""
+        return dataclasses.replace(payload, body=sign_xml_document(payload.body, signer))
+
+    def verify_signature(self, body: bytes, headers: Mapping[str, str], keys: KeySet) -> bytes:
+        """The document without its enveloped signature, once the signature holds."""
+        return verify_xml_document(body, keys, max_bytes=self.max_payload_bytes)
+
+    def without_signature(self, body: bytes) -> bytes:
+        """The document without its enveloped signature, unchecked."""
+        return xml_without_signature(body, max_bytes=self.max_payload_bytes)
