@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     key_file: Path = Path("var/keys.json")
     # Base64 AES-256 keys as {"key-id": "base64", ...} plus "active"; overrides key_file.
     keys_json: SecretStr | None = None
+    # The gateway's signing keys (EC P-256) and the audit chain key: created like key_file
+    # (first start or ``keys signing init``), never over data that needs the lost ones.
+    signing_key_file: Path = Path("var/signing-key.json")
+    # Sign every rendered payload (XML-DSig, WS-Security, JWS); off only to measure the cost.
+    sign_payloads: bool = True
     channels_file: Path | None = None
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"

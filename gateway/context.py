@@ -13,7 +13,9 @@ from gateway.events.replies import install as install_reply_events
 from gateway.exchange.receive import InboundService
 from gateway.intake import IntakeService
 from gateway.policy import PolicyEngine
+from gateway.security.audit_keys import install_chain_keys
 from gateway.security.keys import open_keyring
+from gateway.security.signing_key import SigningKeys, open_signing_keys
 from gateway.services.bundle import Services, build_services
 from gateway.services.facts import FactActions
 from gateway.store.crypto import Keyring
@@ -35,10 +37,16 @@ class GatewayContext:
     # The engine for the newest facts in the database (``engine`` is the shipped one).
     policy: LivePolicy
     facts: FactActions
+    # The gateway's signing keys: payloads, evidence records and the audit head.
+    signing: SigningKeys
 
     def reopener(self, on: date) -> Reopener:
         """Decides a stored delivery again with the newest facts, as of ``on``."""
-        return reopener(Redecider(self.keyring, self.registry), self.policy, on)
+        return reopener(self._redecider(), self.policy, on)
+
+    def _redecider(self) -> Redecider:
+        signer = self.signing.signer() if self.settings.sign_payloads else None
+        return Redecider(self.keyring, self.registry, signer=signer)
 
     # Answers from the channels; built from the fields above.
     inbound: InboundService = field(init=False)
@@ -57,15 +65,21 @@ class GatewayContext:
 
 def build_context(settings: Settings) -> GatewayContext:
     """Load and validate everything; a bad rule pack, adapter or key file stops the start here
-    (``KeyringError`` for the key file, one line naming it)."""
+    (``KeyringError`` for either key file, one line naming it).
+
+    The signing keys also key this process's audit appends (``install_chain_keys``).
+    """
     registry = load_registry(settings.mappings_dir)
     engine = PolicyEngine.load(settings.mappings_dir)
     store = Store(settings.database_url)
     try:
         keyring = open_keyring(settings, store)
+        signing = open_signing_keys(settings.signing_key_file, store)
     except BaseException:
         store.close()
         raise
+    install_chain_keys(signing)
+    signer = signing.signer() if settings.sign_payloads else None
     policy = LivePolicy(engine)
     intake = IntakeService(
         store=store,
@@ -74,12 +88,14 @@ def build_context(settings: Settings) -> GatewayContext:
         registry=registry,
         settings=settings,
         policy=policy,
+        signer=signer,
     )
-    reopen_for = partial(reopener, Redecider(keyring, registry), policy)
+    redecider = Redecider(keyring, registry, signer=signer)
+    reopen_for = partial(reopener, redecider, policy)
     services = build_services(
         store, settings, keyring, registry.names(), reopen_for=reopen_for, probes=registry
     )
-    facts = FactActions(store, settings, policy, Redecider(keyring, registry))
+    facts = FactActions(store, settings, policy, redecider)
     return GatewayContext(
-        settings, store, keyring, engine, registry, intake, services, policy, facts
+        settings, store, keyring, engine, registry, intake, services, policy, facts, signing
     )

@@ -86,6 +86,16 @@ def _fresh_sqlite_url(template: Path, directory: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@pytest.fixture(autouse=True)
+def _unkeyed_audit_after_each_test() -> Iterator[None]:
+    """A context installs its signing keys for the process's audit appends; the next test
+    starts without them, as a fresh process would."""
+    yield
+    from gateway.security.audit_keys import install_chain_keys
+
+    install_chain_keys(None)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database URL on each back end."""
@@ -105,6 +115,7 @@ def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": db_url,
         "key_file": tmp_path / "keys.json",
+        "signing_key_file": tmp_path / "signing-key.json",
         "channels_file": None,
     }
     values.update(overrides)

@@ -23,6 +23,7 @@ from gateway.api import (
     schema,
     search,
     sender_keys,
+    signing,
     trace,
 )
 from gateway.api.errors import install_error_handlers
@@ -50,6 +51,7 @@ ROUTERS = [
     events.router,
     search.router,
     sender_keys.router,
+    signing.router,
 ]
 
 

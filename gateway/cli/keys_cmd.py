@@ -227,4 +227,7 @@ def keys_retire(
 
 def register(app: typer.Typer) -> None:
     """Add the ``keys`` command group to the CLI; the entry point calls every module's register."""
+    from gateway.cli.signing_cmd import signing_app
+
+    keys_app.add_typer(signing_app, name="signing")
     app.add_typer(keys_app, name="keys")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from gateway.context import GatewayContext
+    from gateway.security.signing_key import SigningKeys
     from gateway.security.tokens import IssuedToken
 
 from gateway.cli._common import out, refuse
@@ -190,15 +191,18 @@ def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     return tokens
 
 
-def _keys_or_exit(settings: Settings) -> None:
-    """Settle the keyring (created on the first start) before anything else is started."""
+def _keys_or_exit(settings: Settings) -> SigningKeys:
+    """Settle the keyring and the signing keys (created on the first start) before anything
+    else is started; the signing keys are returned for the sandbox's simulators."""
     from gateway.security.keys import open_keyring
+    from gateway.security.signing_key import open_signing_keys
     from gateway.store.crypto import KeyringError
     from gateway.store.engine import Store
 
     store = Store(settings.database_url)
     try:
         open_keyring(settings, store)
+        return open_signing_keys(settings.signing_key_file, store)
     except KeyringError as exc:
         refuse(f"cannot start: {exc}")
     finally:
@@ -224,10 +228,11 @@ def sandbox(
     out.print("[bold]MARRI exchange gateway — sandbox[/bold]")
     out.print(f"  database      {settings.database_url}")
     upgrade(settings.database_url)
-    _keys_or_exit(settings)
+    signing = _keys_or_exit(settings)
     from simulators import start_simulators
 
-    urls = start_simulators(port_base=simulator_port_base)
+    # The simulators check the gateway's signature on every payload with its public keys.
+    urls = start_simulators(port_base=simulator_port_base, jwks=signing.public_jwks())
     # Each channel answers with its own credential: push channels call the inbound endpoint,
     # poll channels are fetched every two seconds.
     credentials = {name: secrets.token_urlsafe(24) for name in urls}

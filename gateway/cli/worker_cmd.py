@@ -51,6 +51,7 @@ def worker(
                 worker_id=worker_id,
                 concurrency=concurrency,
                 grace_s=grace_s,
+                signing=context.signing,
             )
 
     try:

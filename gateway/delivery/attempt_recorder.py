@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from gateway.delivery.record import FinishedAttempt, record_attempts
+from gateway.security.signing_key import SigningKeys
 from gateway.store.engine import Store
 
 log = logging.getLogger("gateway.delivery")
@@ -45,8 +46,17 @@ class _Pending:
 class AttemptRecorder:
     """Writes finished attempts in batches under one worker's lease."""
 
-    def __init__(self, store: Store, *, worker_id: str, stats: WorkerStats) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        worker_id: str,
+        stats: WorkerStats,
+        signing: SigningKeys | None = None,
+    ) -> None:
         self.store = store
+        # Signs the evidence of deliveries that end (None: no evidence, a bare test worker).
+        self.signing = signing
         self.worker_id = worker_id
         self.stats = stats
         self._pending: list[_Pending] = []
@@ -80,7 +90,9 @@ class AttemptRecorder:
         finished = [e.finished for e in ordered]
         try:
             results = await self.store.write(
-                lambda conn: record_attempts(conn, finished, worker_id=self.worker_id)
+                lambda conn: record_attempts(
+                    conn, finished, worker_id=self.worker_id, signing=self.signing
+                )
             )
         except Exception as exc:
             self.stats.store_errors += 1

@@ -1,6 +1,7 @@
 """Recording an attempt: the attempt row, the delivery's next state and the channel's breaker,
 in ONE short transaction guarded by the lease (``lease_owner = me``), so a worker whose lease
-was taken over records what it saw but never overwrites the newer owner's state."""
+was taken over records what it saw but never overwrites the newer owner's state. A delivery
+that ends there (delivered, failed) gets its signed evidence record in the same transaction."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from gateway.delivery.claim import ClaimedDelivery
 from gateway.delivery.classify import Outcome, Verdict
 from gateway.delivery.schedule import Step
 from gateway.events.outbox import EventType, record_delivery_events
+from gateway.security.evidence import record_evidence
+from gateway.security.signing_key import SigningKeys
 from gateway.store.states import DeliveryState
 from gateway.store.tables import attempts, channel_states, deliveries
 
@@ -144,7 +147,11 @@ _INSERT_ATTEMPT = attempts.insert().values(
 
 
 def record_attempts(
-    conn: Connection, finished: Sequence[FinishedAttempt], *, worker_id: str
+    conn: Connection,
+    finished: Sequence[FinishedAttempt],
+    *,
+    worker_id: str,
+    signing: SigningKeys | None = None,
 ) -> list[bool]:
     """Store several attempts and move their deliveries on, in the caller's transaction;
     per attempt, False when this worker no longer held the delivery.
@@ -195,14 +202,18 @@ def record_attempts(
         ],
     )
     _apply_breaker_results(conn, finished)
-    _record_outcome_events(conn, finished, held)
+    _record_outcome_events(conn, finished, held, signing)
     return held
 
 
 def _record_outcome_events(
-    conn: Connection, finished: Sequence[FinishedAttempt], held: Sequence[bool]
+    conn: Connection,
+    finished: Sequence[FinishedAttempt],
+    held: Sequence[bool],
+    signing: SigningKeys | None,
 ) -> None:
-    """Delivered and dead-lettered deliveries tell their senders, in this same transaction."""
+    """Delivered and dead-lettered deliveries tell their senders and get their signed evidence,
+    in this same transaction."""
     ended: dict[DeliveryState, list[str]] = {DeliveryState.DELIVERED: [], DeliveryState.FAILED: []}
     for f, ok in zip(finished, held, strict=True):
         if ok and f.step.state in ended:
@@ -214,6 +225,9 @@ def _record_outcome_events(
         conn, EventType.DELIVERY_DELIVERED, ended[DeliveryState.DELIVERED], now=now
     )
     record_delivery_events(conn, EventType.DELIVERY_FAILED, ended[DeliveryState.FAILED], now=now)
+    if signing is not None:
+        ids = ended[DeliveryState.DELIVERED] + ended[DeliveryState.FAILED]
+        record_evidence(conn, signing, ids, now=now)
 
 
 def _apply_breaker_results(conn: Connection, finished: Sequence[FinishedAttempt]) -> None:
@@ -255,9 +269,13 @@ def record_attempt(
     step: Step,
     attempt: AttemptRecord,
     breaker: BreakerPolicy,
+    signing: SigningKeys | None = None,
 ) -> bool:
     """Store one attempt and move the delivery on; False when this worker no longer held it."""
     [held] = record_attempts(
-        conn, [FinishedAttempt(claimed, verdict, step, attempt, breaker)], worker_id=worker_id
+        conn,
+        [FinishedAttempt(claimed, verdict, step, attempt, breaker)],
+        worker_id=worker_id,
+        signing=signing,
     )
     return held

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
-from adapters.base import Adapter
+from adapters.base import Adapter, PayloadSigner
 from adapters.errors import RenderError
 from gateway.errors import ErrorKind, GatewayError
 from gateway.policy import Decision, PolicyEngine, apply_redactions
@@ -46,6 +46,8 @@ class Redecider:
 
     keyring: Keyring
     registry: AdapterSource
+    # Signs what is rendered anew, as intake signs it (None: unsigned, MARRI_SIGN_PAYLOADS off).
+    signer: PayloadSigner | None = None
 
     def redecide(
         self, conn: Connection, delivery_id: str, *, engine: PolicyEngine, on: date
@@ -98,8 +100,9 @@ class Redecider:
         channel: str,
         recipient: str | None,
     ) -> dict[str, Any]:
+        adapter = self.registry.get(channel)
         try:
-            payload = self.registry.get(channel).render(
+            payload = adapter.render(
                 apply_redactions(message, decision), decision, recipient=recipient
             )
         except RenderError:
@@ -108,6 +111,8 @@ class Redecider:
                 "not_renderable",
                 f"{channel}: the channel's profile cannot express the message as decided now",
             ) from None
+        if self.signer is not None:
+            payload = adapter.sign(payload, self.signer)
         key_id, blob = self.keyring.encrypt(payload.body, aad=payload_aad(delivery_id))
         return {
             "payload_ciphertext": blob,

@@ -19,6 +19,7 @@ from gateway.delivery.lanes import AdapterLookup
 from gateway.delivery.webhooks import WebhookNotifier
 from gateway.delivery.worker import DeliveryWorker
 from gateway.events.egress import egress_policy
+from gateway.security.signing_key import SigningKeys
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 
@@ -37,8 +38,10 @@ async def running_worker(
     worker_id: str | None = None,
     concurrency: int | None = None,
     grace_s: float = GRACE_S,
+    signing: SigningKeys | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
-    """A worker running in the background of the current event loop for the block's duration."""
+    """A worker running in the background of the current event loop for the block's duration;
+    with ``signing`` it stores signed evidence of every delivery that ends."""
     worker = DeliveryWorker(
         store=store,
         keyring=keyring,
@@ -46,6 +49,7 @@ async def running_worker(
         settings=settings,
         worker_id=worker_id,
         concurrency=concurrency,
+        signing=signing,
     )
     # Event notifications ride along with every worker, under its id and lease length.
     notifier = WebhookNotifier(
@@ -83,6 +87,7 @@ def worker_lifespan(context: Any) -> Callable[[Any], Any]:
             keyring=context.keyring,
             registry=context.registry,
             settings=context.settings,
+            signing=context.signing,
         ):
             yield
 
@@ -98,6 +103,7 @@ async def run_workers_until_signalled(
     worker_id: str | None,
     concurrency: int | None,
     grace_s: float = GRACE_S,
+    signing: SigningKeys | None = None,
 ) -> None:
     """Run one worker until SIGTERM or SIGINT, then stop it gracefully."""
     stop = asyncio.Event()
@@ -112,6 +118,7 @@ async def run_workers_until_signalled(
         worker_id=worker_id,
         concurrency=concurrency,
         grace_s=grace_s,
+        signing=signing,
     ) as worker:
         log.info("worker %s running; SIGTERM or SIGINT stops it", worker.worker_id)
         await stop.wait()

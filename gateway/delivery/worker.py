@@ -35,6 +35,7 @@ from gateway.delivery.claim import (
     return_unsent,
 )
 from gateway.delivery.lanes import AdapterLookup, ChannelLane, ChannelLanes
+from gateway.security.signing_key import SigningKeys
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 from gateway.store.tables import utcnow
@@ -61,6 +62,7 @@ class DeliveryWorker:
         worker_id: str | None = None,
         concurrency: int | None = None,
         clock: Callable[[], datetime] = utcnow,
+        signing: SigningKeys | None = None,
     ) -> None:
         self.store = store
         self.keyring = keyring
@@ -70,7 +72,9 @@ class DeliveryWorker:
         self.stats = WorkerStats()
         self.lanes = ChannelLanes.configured(settings, registry, concurrency)
         self.runner = AttemptRunner(keyring=keyring, settings=settings, clock=clock)
-        self.recorder = AttemptRecorder(store, worker_id=self.worker_id, stats=self.stats)
+        self.recorder = AttemptRecorder(
+            store, worker_id=self.worker_id, stats=self.stats, signing=signing
+        )
         self._tasks: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._wake = asyncio.Event()
         # Set once this worker listens for other processes' announcements (PostgreSQL).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from adapters.base import Adapter, Payload
+from adapters.base import Adapter, Payload, PayloadSigner
 from adapters.errors import RenderError
 from adapters.source import RenderSource, render_payload
 from gateway.policy import MessageEvaluation, apply_redactions
@@ -118,10 +118,12 @@ def plan_deliveries(
     engine: Decider,
     registry: AdapterLookup,
     on: date | None = None,
+    signer: PayloadSigner | None = None,
 ) -> list[PlannedDelivery]:
     """Decide and render every requested delivery; pure (no storage, no network).
 
-    ``on`` is the day of the transfer, on which the party facts are read.
+    ``on`` is the day of the transfer, on which the party facts are read; ``signer`` signs
+    each rendered payload in its channel's form (what is stored is what is sent).
     """
     evaluation = engine.evaluate(message, facts, on=on)
     sources = _RenderSources(message)
@@ -136,7 +138,7 @@ def plan_deliveries(
             decision = engine.decide(
                 message, facts, destination, recipients=group, evaluation=evaluation, on=on
             )
-            plans.append(_planned(adapter, index, destination, group, decision, sources))
+            plans.append(_planned(adapter, index, destination, group, decision, sources, signer))
     return plans
 
 
@@ -147,6 +149,7 @@ def _planned(
     group: tuple[str, ...],
     decision: Decision,
     sources: _RenderSources,
+    signer: PayloadSigner | None,
 ) -> PlannedDelivery:
     """One delivery decided: rendered unless denied, and recorded on the intake span."""
     recipient = group[0] if adapter.per_recipient and group else None
@@ -156,6 +159,8 @@ def _planned(
     if decision.outcome != "deny":
         try:
             payload = render_payload(adapter, sources.of(decision), decision, recipient)
+            if signer is not None:
+                payload = adapter.sign(payload, signer)
         except RenderError as exc:
             error_type = type(exc).__name__
             problems = tuple(

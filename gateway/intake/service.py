@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
+from adapters.base import PayloadSigner
 from gateway.errors import ErrorKind, GatewayError
 from gateway.intake.plan import AdapterLookup, Decider, check_destinations, plan_deliveries
 from gateway.intake.records import Accepted, new_message
@@ -100,6 +101,7 @@ class IntakeService:
         registry: AdapterLookup,
         settings: Settings,
         policy: LivePolicy | None = None,
+        signer: PayloadSigner | None = None,
     ) -> None:
         self.store = store
         self.keyring = keyring
@@ -108,6 +110,8 @@ class IntakeService:
         self.settings = settings
         # Follows the facts legal officers change in the database; without it, the shipped ones.
         self.policy = policy
+        # Signs every rendered payload before it is stored (None: unsigned).
+        self.signer = signer
 
     async def current_engine(self) -> Decider:
         """The engine for the newest facts (one indexed read when they did not move)."""
@@ -202,7 +206,12 @@ class IntakeService:
         facts = derive_facts(message)
         engine = await self.current_engine()
         plans = plan_deliveries(
-            message, facts, engine=engine, registry=self.registry, on=utcnow().date()
+            message,
+            facts,
+            engine=engine,
+            registry=self.registry,
+            on=utcnow().date(),
+            signer=self.signer,
         )
         problems = [p for plan in plans for p in plan.render_problems]
         if problems:

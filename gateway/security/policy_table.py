@@ -76,6 +76,8 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/v1/schema"): PUBLIC,
     ("GET", "/v1/schema/rules"): PUBLIC,
+    # The gateway's public keys, for anyone verifying what it signed.
+    ("GET", "/v1/keys/signing"): PUBLIC,
     ("GET", "/v1/audit"): _rule("global", Action.READ_AUDIT),
     ("GET", "/v1/audit/verify"): _rule("global", Action.READ_AUDIT),
     ("GET", "/v1/channels"): _rule("filtered", Action.READ_CHANNELS),
@@ -91,6 +93,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/v1/inbound/unmatched"): _rule("regional", Action.READ_UNMATCHED),
     # Re-drives only the dead letters of the caller's own countries.
     ("POST", "/v1/deliveries/redrive"): _rule("filtered", Action.REDRIVE),
+    ("GET", "/v1/deliveries/{delivery_id}/evidence"): _rule("delivery", Action.READ_MESSAGES),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): _rule("delivery", Action.RETRY),
     ("POST", "/v1/deliveries/{delivery_id}/redrive"): _rule("delivery", Action.REDRIVE),
     ("POST", "/v1/deliveries/{delivery_id}/cancel"): _rule("delivery", Action.CANCEL),

@@ -14,6 +14,7 @@ from gateway.services.audit_log import AuditReads
 from gateway.services.channels import ChannelActions
 from gateway.services.deliveries import DeliveryActions
 from gateway.services.events import EventAccess
+from gateway.services.evidence import EvidenceReads
 from gateway.services.messages import MessageReads
 from gateway.services.probe import AdapterLookup, ChannelProbe
 from gateway.services.search import MessageSearch
@@ -35,6 +36,7 @@ class Services:
     activity: ChannelActivityReads
     probe: ChannelProbe
     sender_keys: SenderKeyAdmin
+    evidence: EvidenceReads
 
 
 def build_services(
@@ -57,4 +59,5 @@ def build_services(
         activity=ChannelActivityReads(store),
         probe=ChannelProbe(store, settings, probes),
         sender_keys=SenderKeyAdmin(store),
+        evidence=EvidenceReads(store),
     )

@@ -1,4 +1,5 @@
-"""The tables of sender signatures: agencies' public keys and each signed message's JWS.
+"""The tables of signatures: agencies' public keys, each signed message's JWS, and the
+gateway's signed evidence of each ended delivery.
 
 They share the store's one ``metadata``; ``gateway.store`` imports this module, so the
 migrations and the table comparison always see them.
@@ -6,9 +7,9 @@ migrations and the table comparison always see them.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 
-from gateway.store.tables import UTCDateTime, metadata
+from gateway.store.tables import BigId, UTCDateTime, metadata
 
 # Sender agencies' public signing keys (JWK sets); never deleted, so old signatures keep theirs.
 sender_keys = Table(
@@ -41,4 +42,20 @@ message_signatures = Table(
     Column("alg", String(8), nullable=False),
     Column("jws", Text, nullable=False),
     Column("verified_at", UTCDateTime, nullable=False),
+)
+
+
+# A signed evidence record per ended delivery (delivered, failed), written in the transaction
+# that ended it: a compact JWS over ids, hashes, the receipt and the decision; no personal data.
+# A re-driven delivery that ends again gets another row.
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), ForeignKey("deliveries.id"), nullable=False),
+    Column("message_id", String(36), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("record_jws", Text, nullable=False),
+    Index(None, "delivery_id"),
 )

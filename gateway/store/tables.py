@@ -186,6 +186,8 @@ audit_entries = Table(
     Column("details_json", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
+    # NULL: the first, unkeyed chain (SHA-256); 2: keyed (HMAC-SHA-256 with the chain key).
+    Column("chain_version", SmallInteger, nullable=True),
     Index(None, "subject"),
 )
 
