@@ -32,6 +32,15 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+@app.callback()
+def _gateway_keys() -> None:
+    """Every command that appends to the audit log keys it as the running gateway does."""
+    from gateway.cli._common import install_chain_keys_from_file
+
+    install_chain_keys_from_file()
+
+
 for module in (
     serve_cmd,
     db_cmd,

@@ -44,3 +44,23 @@ def cli_actor() -> str:
     if invoker and invoker != user:
         user = f"{user}(sudo:{invoker})"
     return f"cli:{user}@{socket.gethostname()}"
+
+
+def install_chain_keys_from_file() -> None:
+    """Key this command's audit appends with the gateway's signing key file, when there is
+    one (never created here); an unusable file is named on stderr and left out."""
+    from pydantic import ValidationError
+
+    from gateway.security.audit_keys import install_chain_keys
+    from gateway.security.signing_key import SigningKeyError, read_signing_keys
+
+    try:
+        path = settings().signing_key_file
+    except ValidationError:
+        return  # the command itself reports unusable settings
+    if not path.exists():
+        return
+    try:
+        install_chain_keys(read_signing_keys(path))
+    except SigningKeyError as exc:
+        err.print(f"warning: {exc}", style="yellow", markup=False, soft_wrap=True)

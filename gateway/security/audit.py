@@ -9,12 +9,16 @@ seq of the newest entry. It is the one row that changes; ``verify_chain`` checks
 against the walked chain, and counts the entries, so a log missing entries the head counted
 is not intact. Every accepted message writes an entry, so an empty log beside stored
 messages was emptied, not new. To catch a rewrite of the whole table, keep the head that
-``marri-gateway audit verify`` prints somewhere else and pass it back with ``--expect-head``.
+``marri-gateway audit verify`` prints somewhere else and pass it back with ``--expect-head``,
+or better a signed one from ``audit export-head`` (``--signed-head``).
+
+A process holding the gateway's key file keys the chain (version 2, ``audit_keys``): each hash
+is an HMAC under the chain key and the head row is signed, so rewriting the log needs the key.
+Entries written before stay version 1 and still verify.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +26,18 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, text, update
 
-from gateway.store.tables import audit_entries, messages, utcnow
+from gateway.security.audit_keys import (
+    KEYED,
+    AuditKeyMissing,
+    entry_material,
+    head_claims,
+    installed_keys,
+    keyed_hash,
+    plain_hash,
+    sign_head,
+)
+from gateway.security.signing_key import SigningKeys
+from gateway.store.tables import audit_entries, utcnow
 
 GENESIS = "0" * 64
 HEAD_SEQ = 0
@@ -31,21 +46,15 @@ HEAD_ACTION = "chain.head"
 _PG_LOCK_KEY = 0x4D415252
 
 
-def _entry_hash(
+def entry_hash_of(
+    keys: SigningKeys | None,
     prev_hash: str,
     at: datetime,
-    actor: str,
-    action: str,
-    subject: str,
-    reason: str | None,
-    details_json: str,
+    fields: tuple[str, str, str, str | None, str],
 ) -> str:
-    material = json.dumps(
-        [prev_hash, at.isoformat(), actor, action, subject, reason, details_json],
-        ensure_ascii=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(material.encode("ascii")).hexdigest()
+    """Version 2 (keyed) with ``keys``, else version 1."""
+    material = entry_material(prev_hash, at, fields)
+    return plain_hash(material) if keys is None else keyed_hash(keys.chain_key, material)
 
 
 # Built once: appends run on every intake, and statement construction dominated their cost.
@@ -60,7 +69,6 @@ _NEWEST_HASH = (
     .limit(1)
 )
 _INSERT = audit_entries.insert()
-_ANY_MESSAGE = select(messages.c.id).limit(1)
 _MOVE_HEAD = (
     update(audit_entries)
     .where(audit_entries.c.seq == HEAD_SEQ)
@@ -87,11 +95,16 @@ def append_audit(
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    prev_hash, entries = _chain_end(conn)
+    prev_hash, entries, keyed = _chain_end(conn)
+    keys = installed_keys()
+    if keyed and keys is None:
+        raise AuditKeyMissing(
+            "the audit chain is keyed, but this process has not loaded the signing key file"
+        )
     # Microsecond precision survives both back ends, so the hash can be recomputed from the row.
     at = utcnow()
     details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"))
-    entry_hash = _entry_hash(prev_hash, at, actor, action, subject, reason, details_json)
+    entry_hash = entry_hash_of(keys, prev_hash, at, (actor, action, subject, reason, details_json))
     inserted = conn.execute(
         _INSERT,
         {
@@ -103,26 +116,30 @@ def append_audit(
             "details_json": details_json,
             "prev_hash": prev_hash,
             "entry_hash": entry_hash,
+            "chain_version": None if keys is None else KEYED,
         },
     )
     primary_key = inserted.inserted_primary_key
     if primary_key is None:
         raise RuntimeError("the database did not return the new audit entry's seq")
     seq = int(primary_key[0])
-    _move_head(conn, seq=seq, entries=entries + 1, entry_hash=entry_hash, at=at)
+    head = _head_details(keys, seq=seq, entries=entries + 1, entry_hash=entry_hash, at=at)
+    _move_head(conn, details=head, entry_hash=entry_hash, at=at)
     return entry_hash
 
 
-def _chain_end(conn: Connection) -> tuple[str, int]:
-    """The newest entry's hash and how many entries there are, from the head row in one read
-    (a log from before the head counted entries is counted once here)."""
+def _chain_end(conn: Connection) -> tuple[str, int, bool]:
+    """The newest entry's hash, how many entries there are and whether the chain is keyed,
+    from the head row in one read (a log from before the head counted entries is counted
+    once here)."""
     head = conn.execute(_HEAD_ROW).first()
     if head is not None:
-        counted = json.loads(head.details_json).get("entries")
+        details = json.loads(head.details_json)
+        counted = details.get("entries")
         if isinstance(counted, int):
-            return head.entry_hash, counted
+            return head.entry_hash, counted, details.get("chain") == KEYED
     newest = conn.execute(_NEWEST_HASH).scalar()
-    return newest or GENESIS, int(conn.execute(_COUNT_ENTRIES).scalar_one())
+    return newest or GENESIS, int(conn.execute(_COUNT_ENTRIES).scalar_one()), False
 
 
 @dataclass(frozen=True)
@@ -146,24 +163,36 @@ class ChainHead:
 
 def read_head(conn: Connection) -> ChainHead | None:
     """The newest entry's seq and hash as recorded, or None for an empty log."""
-    return _read_head_row(conn)[0]
+    return read_head_row(conn).head
 
 
-def _read_head_row(conn: Connection) -> tuple[ChainHead | None, int | None]:
-    """The head and the entry count it records (None for a head written before it counted),
-    from one read, so that both describe the same moment."""
+@dataclass(frozen=True)
+class HeadRow:
+    """The head row as read: the head, the count it records (None before heads counted) and
+    its signature (None on an unkeyed chain)."""
+
+    head: ChainHead | None
+    counted: int | None = None
+    signature: str | None = None
+
+
+def read_head_row(conn: Connection) -> HeadRow:
+    """The head row, from one read, so that its parts describe the same moment."""
     row = conn.execute(_HEAD_ROW).first()
     if row is None:
-        return None, None
+        return HeadRow(None)
     details = json.loads(row.details_json)
     counted = details.get("entries")
-    head = ChainHead(int(details["seq"]), row.entry_hash)
-    return head, counted if isinstance(counted, int) else None
+    signature = details.get("signature")
+    return HeadRow(
+        ChainHead(int(details["seq"]), row.entry_hash),
+        counted if isinstance(counted, int) else None,
+        signature if isinstance(signature, str) else None,
+    )
 
 
-def _move_head(conn: Connection, *, seq: int, entries: int, entry_hash: str, at: datetime) -> None:
+def _move_head(conn: Connection, *, details: str, entry_hash: str, at: datetime) -> None:
     """One UPDATE on the hot path; the head row is created by the first append."""
-    details = _head_details(seq, entries)
     moved = conn.execute(_MOVE_HEAD, {"new_at": at, "new_details": details, "new_hash": entry_hash})
     if moved.rowcount == 0:
         conn.execute(
@@ -181,67 +210,12 @@ def _move_head(conn: Connection, *, seq: int, entries: int, entry_hash: str, at:
         )
 
 
-def _head_details(seq: int, entries: int) -> str:
-    return json.dumps({"seq": seq, "entries": entries}, separators=(",", ":"))
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """The outcome of walking the chain: entries checked and the first that fails."""
-
-    entries: int
-    first_bad_seq: int | None
-    problem: str | None
-    head: ChainHead | None = None
-
-    @property
-    def intact(self) -> bool:
-        """True when no entry and no head failed the check."""
-        return self.first_bad_seq is None
-
-
-def verify_chain(conn: Connection, *, expect_head: ChainHead | None = None) -> ChainReport:
-    """Walk the log in order, recompute every hash, then check the head (and a kept one)."""
-    prev_hash = GENESIS
-    count = 0
-    last_seq = 0
-    seen: dict[int, str] = {}
-    rows = conn.execute(
-        select(audit_entries)
-        .where(audit_entries.c.seq != HEAD_SEQ)
-        .order_by(audit_entries.c.seq)
-        .execution_options(yield_per=1000)
-    )
-    for row in rows:
-        count += 1
-        if row.prev_hash != prev_hash:
-            return ChainReport(count, row.seq, "an entry before this one was changed or removed")
-        expected = _entry_hash(
-            row.prev_hash, row.at, row.actor, row.action, row.subject, row.reason, row.details_json
-        )
-        if expected != row.entry_hash:
-            return ChainReport(count, row.seq, "this entry was changed after it was written")
-        prev_hash = row.entry_hash
-        last_seq = row.seq
-        if expect_head is not None and row.seq == expect_head.seq:
-            seen[row.seq] = row.entry_hash
-    head, counted = _read_head_row(conn)
-    if head is None:
-        if count:
-            return ChainReport(count, HEAD_SEQ, "the chain head is missing")
-        if conn.execute(_ANY_MESSAGE).first() is not None:
-            # Every accepted message wrote an entry: an empty log beside messages was emptied.
-            return ChainReport(0, HEAD_SEQ, "the log is empty but the database holds messages")
-    elif head.seq > last_seq:
-        return ChainReport(count, last_seq + 1, "entries after this point were removed")
-    elif head.seq != last_seq or head.entry_hash != prev_hash:
-        return ChainReport(count, HEAD_SEQ, "the chain head does not match the newest entry")
-    elif counted is not None and counted != count:
-        return ChainReport(
-            count, HEAD_SEQ, f"the head counts {counted} entries but the log holds {count}"
-        )
-    if expect_head is not None and seen.get(expect_head.seq) != expect_head.entry_hash:
-        return ChainReport(
-            count, expect_head.seq, "the log no longer holds the head kept outside it"
-        )
-    return ChainReport(count, None, None, head)
+def _head_details(
+    keys: SigningKeys | None, *, seq: int, entries: int, entry_hash: str, at: datetime
+) -> str:
+    """The head row's details: seq and count, and on a keyed chain the gateway's signature."""
+    details: dict[str, Any] = {"seq": seq, "entries": entries}
+    if keys is not None:
+        details["chain"] = KEYED
+        details["signature"] = sign_head(keys, head_claims(seq, entries, entry_hash, at))
+    return json.dumps(details, separators=(",", ":"))

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, or_, select
 
-from gateway.security.audit import HEAD_SEQ, ChainReport, verify_chain
+from gateway.security.audit import HEAD_SEQ
+from gateway.security.audit_verify import ChainReport, verify_chain
 from gateway.security.identity import Identity
 from gateway.services.permissions import Action, check
 from gateway.store.engine import Store

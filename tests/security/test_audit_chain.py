@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from gateway.cli import audit_cmd
-from gateway.security.audit import HEAD_SEQ, ChainHead, append_audit, read_head, verify_chain
+from gateway.security.audit import HEAD_SEQ, ChainHead, append_audit, read_head
+from gateway.security.audit_verify import verify_chain
 from gateway.store.engine import Store
 from gateway.store.tables import audit_entries
 from tests.security.cli import run

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, delete, select, update
 
 from gateway.cli import audit_cmd
 from gateway.context import GatewayContext
-from gateway.security.audit import HEAD_SEQ, _entry_hash, append_audit, verify_chain
+from gateway.security.audit import HEAD_SEQ, append_audit, entry_hash_of
+from gateway.security.audit_verify import verify_chain
 from gateway.store.crypto import load_or_create_keyring
 from gateway.store.engine import Store
 from gateway.store.tables import audit_entries
@@ -94,8 +95,8 @@ def drop_an_entry_and_rechain(conn: Connection) -> None:
     conn.execute(delete(audit_entries).where(audit_entries.c.seq == rows[1].seq))
     prev = rows[0].entry_hash
     for row in rows[2:]:
-        digest = _entry_hash(
-            prev, row.at, row.actor, row.action, row.subject, row.reason, row.details_json
+        digest = entry_hash_of(
+            None, prev, row.at, (row.actor, row.action, row.subject, row.reason, row.details_json)
         )
         conn.execute(
             update(audit_entries)

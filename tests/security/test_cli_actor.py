@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.cli import token_cmd
-from gateway.security.audit import verify_chain
+from gateway.security.audit_verify import verify_chain
 from gateway.store.engine import Store
 from gateway.store.tables import audit_entries
 from tests.security.cli import run

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from gateway.cli import keys_cmd, serve_cmd, worker_cmd
 from gateway.context import build_context
-from gateway.security.audit import verify_chain
+from gateway.security.audit_verify import verify_chain
 from gateway.store.crypto import Keyring, load_or_create_keyring
 from gateway.store.engine import Store
 from gateway.store.tables import audit_entries

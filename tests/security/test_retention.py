@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gateway.cli import security_cmd
 from gateway.context import GatewayContext
 from gateway.retention import purge_due
-from gateway.security.audit import verify_chain
+from gateway.security.audit_verify import verify_chain
 from gateway.store.crypto import Keyring
 from gateway.store.engine import Store
 from gateway.store.tables import audit_entries, deliveries, messages, utcnow

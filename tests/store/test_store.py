@@ -13,7 +13,8 @@ from alembic.migration import MigrationContext
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, select, text, update
 
-from gateway.security.audit import append_audit, verify_chain
+from gateway.security.audit import append_audit
+from gateway.security.audit_verify import verify_chain
 from gateway.store.crypto import (
     Keyring,
     KeyringError,
