@@ -153,13 +153,22 @@ def write_channels(run_dir: Path, urls: dict[str, str], concurrency: int | None 
 
 
 def gateway_env(
-    database_url: str, keys: Path, channels: Path, mappings: Path, *, worker_enabled: bool
+    database_url: str,
+    keys: Path,
+    channels: Path,
+    mappings: Path,
+    *,
+    worker_enabled: bool,
+    sign_payloads: bool = True,
 ) -> dict[str, str]:
     """The settings every gateway process of a run shares; the rate limit is lifted so the
-    load generator measures the pipeline, not the per-token limiter."""
+    load generator measures the pipeline, not the per-token limiter. ``sign_payloads`` off
+    measures what signing every payload costs."""
     return {
         "MARRI_DATABASE_URL": database_url,
         "MARRI_KEY_FILE": str(keys),
+        "MARRI_SIGNING_KEY_FILE": str(keys.parent / "signing-key.json"),
+        "MARRI_SIGN_PAYLOADS": "true" if sign_payloads else "false",
         "MARRI_CHANNELS_FILE": str(channels),
         "MARRI_MAPPINGS_DIR": str(mappings),
         "MARRI_WORKER_ENABLED": "true" if worker_enabled else "false",

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import claim, delivery, fanout, inbound, intake
+from benchmarks import claim, delivery, fanout, inbound, intake, signing_cost
 from benchmarks._procs import ROOT, ProcessGroup, process_group, start_simulators
 from benchmarks._setup import (
     benchmark_mappings,
@@ -39,7 +39,16 @@ from benchmarks._setup import (
 )
 from benchmarks._wrk import wrk_path
 
-SECTIONS = ("loadgen", "intake", "delivery", "fanout", "inbound", "claim", "delivery_inprocess")
+SECTIONS = (
+    "loadgen",
+    "intake",
+    "delivery",
+    "signing",
+    "fanout",
+    "inbound",
+    "claim",
+    "delivery_inprocess",
+)
 BACKENDS = ("sqlite", "postgresql")
 WORKERS = {"sqlite": 1, "postgresql": 3}
 # API processes of ``serve --processes`` (and of the baseline server it is compared with), one
@@ -126,39 +135,13 @@ def run_backend(run: Run, backend: str) -> dict[str, Any]:
         channels = write_channels(folder, urls)
 
         if needs_simulators and (run.wanted("intake") or run.wanted("delivery")):
-            with fresh_database(backend, folder, "intake") as db:
-                token = issue_sender_token(db.url, country, agency)
-                api_env = gateway_env(db.url, keys, channels, mappings, worker_enabled=False)
-                load = plan.load if run.wanted("intake") else intake.LoadPlan(1, 5, 1)
-                run.section(
-                    out,
-                    "intake",
-                    lambda: intake.run_gateway(
-                        group,
-                        api_env,
-                        template,
-                        token,
-                        folder,
-                        load,
-                        processes=run.api_processes[backend],
-                    ),
-                )
-                if run.wanted("intake"):
-                    with fresh_database(backend, folder, "baseline") as base_db:
-                        run.section(
-                            out,
-                            "baseline_insert",
-                            lambda: intake.run_baseline(
-                                group,
-                                base_db.url,
-                                template,
-                                folder,
-                                load,
-                                processes=run.api_processes[backend],
-                            ),
-                        )
-                if run.wanted("delivery"):
-                    run_delivery(run, out, group, api_env, db.url, keys, urls, backend)
+            shared = Shared(group, folder, keys, channels, mappings, urls, template, backend)
+            intake_and_delivery(run, out, shared, sign_payloads=True)
+            if run.wanted("signing"):
+                unsigned: dict[str, Any] = {}
+                intake_and_delivery(run, unsigned, shared, sign_payloads=False)
+                out["unsigned"] = unsigned
+                run.section(out, "signing_cost", lambda: {"signing_cost": signing_cost.run()})
         if needs_simulators and run.wanted("fanout"):
             with fresh_database(backend, folder, "fanout") as db:
                 token = issue_sender_token(db.url, country, agency)
@@ -253,6 +236,78 @@ def run_inbound(
             )
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What the intake and delivery sections of one back end share."""
+
+    group: ProcessGroup
+    folder: Path
+    keys: Path
+    channels: Path
+    mappings: Path
+    urls: dict[str, str]
+    template: bytes
+    backend: str
+
+
+def intake_and_delivery(
+    run: Run, out: dict[str, Any], shared: Shared, *, sign_payloads: bool
+) -> None:
+    """Intake (and its baseline) then delivery on a fresh database, payloads signed or not."""
+    group, folder, keys, backend, template = (
+        shared.group,
+        shared.folder,
+        shared.keys,
+        shared.backend,
+        shared.template,
+    )
+    plan = run.plan
+    country, agency = sender_country(template)
+    label = "intake" if sign_payloads else "intake-unsigned"
+    with fresh_database(backend, folder, label) as db:
+        token = issue_sender_token(db.url, country, agency)
+        api_env = gateway_env(
+            db.url,
+            keys,
+            shared.channels,
+            shared.mappings,
+            worker_enabled=False,
+            sign_payloads=sign_payloads,
+        )
+        load = plan.load if run.wanted("intake") else intake.LoadPlan(1, 5, 1)
+        run.section(
+            out,
+            "intake",
+            lambda: intake.run_gateway(
+                group,
+                api_env,
+                template,
+                token,
+                folder,
+                load,
+                processes=run.api_processes[backend],
+            ),
+        )
+        if run.wanted("intake") and sign_payloads:
+            with fresh_database(backend, folder, "baseline") as base_db:
+                run.section(
+                    out,
+                    "baseline_insert",
+                    lambda: intake.run_baseline(
+                        group,
+                        base_db.url,
+                        template,
+                        folder,
+                        load,
+                        processes=run.api_processes[backend],
+                    ),
+                )
+        if run.wanted("delivery"):
+            run_delivery(
+                run, out, group, api_env, db.url, keys, shared.urls, backend, sign_payloads
+            )
+
+
 def inprocess_delivery(run: Run, database_url: str) -> dict[str, Any]:
     """``benchmarks/delivery_throughput.py``: one in-process worker against the adapters' own
     ``send`` on the same backlog (simulators as threads of the same process)."""
@@ -282,6 +337,7 @@ def run_delivery(
     keys: Path,
     urls: dict[str, str],
     backend: str,
+    baseline: bool = True,
 ) -> None:
     from gateway.store.engine import Store
 
@@ -299,6 +355,8 @@ def run_delivery(
                 window_s=run.plan.delivery_window_s,
             ),
         )
+        if not baseline:
+            return
         run.section(
             out,
             "baseline_posts",
@@ -315,6 +373,10 @@ def run_delivery(
 
 
 def derive_ratios(out: dict[str, Any]) -> None:
+    unsigned = out.get("unsigned", {})
+    for key in ("intake_msgs_per_s", "intake_p99_ms", "deliveries_per_s"):
+        if unsigned.get(key) is not None:
+            out[f"unsigned_{key}"] = unsigned[key]
     if out.get("intake_msgs_per_s") and out.get("baseline_insert_per_s"):
         out["intake_ratio"] = round(out["intake_msgs_per_s"] / out["baseline_insert_per_s"], 3)
     if out.get("inbound_answers_per_s") and out.get("inbound_baseline_per_s"):
@@ -406,6 +468,9 @@ def print_summary(results: dict[str, Any]) -> None:
         "claim_ms_small",
         "claim_ms_large",
         "rss_mb_peak",
+        "unsigned_intake_msgs_per_s",
+        "unsigned_intake_p99_ms",
+        "unsigned_deliveries_per_s",
     ]
     print()
     print(f"{'figure':<24}" + "".join(f"{b:>14}" for b in BACKENDS if b in results))
