@@ -43,7 +43,10 @@ from gateway.schema.types import (
 class PersonName(FrozenModel):
     """One written form of a person's name."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [given("given"), given("family")]})
+    # if/then, not anyOf: client generators read an object's anyOf as a union of its branches
+    model_config = ConfigDict(
+        json_schema_extra={"if": {"not": given("given")}, "then": given("family")}
+    )
 
     given: ShortText | None = None
     family: ShortText | None = None

@@ -79,3 +79,11 @@ def _depth(node: Any, defs: dict[str, Any]) -> int:
 def test_schema_depth_constant_matches_the_schema() -> None:
     schema = canonical_json_schema()
     assert _depth(schema, schema["$defs"]) == SCHEMA_DEPTH
+
+
+def test_no_object_is_published_as_a_union_of_its_conditions() -> None:
+    """Client generators read an object's own anyOf/oneOf as a union and drop its fields."""
+    schema = canonical_json_schema()
+    for name, node in [("CanonicalMessage", schema), *schema["$defs"].items()]:
+        if node.get("type") == "object":
+            assert not {"anyOf", "oneOf"} & set(node), name
