@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck security bench venv clean
+.PHONY: run test lint typecheck security bench venv clean screenshots
 
 venv: $(STAMP)
 
@@ -47,6 +47,10 @@ security: $(STAMP)
 
 test: $(STAMP) lint typecheck security
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The console's pictures in docs/img/, taken by its Chromium tests (docs/console.md shows them).
+screenshots: $(STAMP)
+	MARRI_UPDATE_SCREENSHOTS=1 timeout 900 $(BIN)/python -m pytest tests/console -m browser -q
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (the HTTP load generator) ..."; \

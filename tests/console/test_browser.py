@@ -108,8 +108,6 @@ async def test_operator_redrives_a_dead_letter_and_sees_it_delivered(
         await page.goto(f"{base}/console/login")
         await page.screenshot(path=str(screenshots / "console-login.png"))
         await sign_in(page, base, world.tokens.operator)
-
-        await page.screenshot(path=str(screenshots / "console-overview.png"))
         # keyboard: the first Tab stop is the skip link, and it is visible when focused
         await page.keyboard.press("Tab")
         skip = page.get_by_role("link", name="Skip to content")
