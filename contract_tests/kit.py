@@ -93,14 +93,20 @@ def _adapter_class_in(root: Path, name: str) -> type[Any]:
 
 
 def kit_registry(roots: Sequence[Path] = ()) -> AdapterRegistry:
-    """The registry plus every adapter found under ``roots`` (their packages join ours)."""
+    """The registry plus every adapter found under ``roots`` (their packages join ours), and
+    any adapter package of this repository not registered yet: a channel scaffolded here runs
+    the kit before its entry point is written."""
+    registered = set(load_registry().names())
     extra_classes: list[type[Any]] = []
-    for root in roots:
+    for root in [REPO_ROOT, *roots]:
         for package, folder in ((adapters, root / "adapters"), (simulators, root / "simulators")):
             if folder.is_dir() and str(folder) not in package.__path__:
                 package.__path__.append(str(folder))
         for adapter_dir in sorted((root / "adapters").glob("*/adapter.py")):
-            extra_classes.append(_adapter_class_in(root, adapter_dir.parent.name))
+            name = adapter_dir.parent.name
+            if name not in registered and not name.startswith("_"):
+                extra_classes.append(_adapter_class_in(root, name))
+                registered.add(name)
     return load_registry(extra=extra_classes, extra_mappings=[root / "mappings" for root in roots])
 
 
@@ -167,14 +173,20 @@ def personal_strings(message: CanonicalMessage) -> list[str]:
     return [v for v in values if v and len(v) >= 4]
 
 
-def decide_case(case: GoldenCase, registry: AdapterRegistry) -> list[dict[str, Any]]:
+def decide_case(
+    case: GoldenCase, registry: AdapterRegistry, roots: Sequence[Path] = ()
+) -> list[dict[str, Any]]:
     """The rule pack's verdict on a case, per delivery: recipient, outcome and rule ids."""
     from gateway.config import get_settings
     from gateway.intake import plan_deliveries
     from gateway.policy import PolicyEngine
     from gateway.schema import derive_facts
 
-    engine = PolicyEngine.load(get_settings().mappings_dir, required_channels=registry.names())
+    engine = PolicyEngine.load(
+        get_settings().mappings_dir,
+        required_channels=registry.names(),
+        extra_dirs=[root / "mappings" for root in roots],
+    )
     message = case.message()
     only = tuple(d for d in message.destinations if d.channel == case.channel)
     message = message.model_copy(update={"destinations": only})

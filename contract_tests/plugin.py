@@ -26,6 +26,7 @@ from adapters.registry import AdapterRegistrationError, AdapterRegistry
 from contract_tests import kit
 
 _REGISTRY_KEY = pytest.StashKey[AdapterRegistry]()
+_RUNNING_KIT = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,9 +46,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     )
     if running_kit:
         try:
-            _registry(config)
+            registry = _registry(config)
         except AdapterRegistrationError as exc:
             raise pytest.UsageError(f"adapter refused: {exc}") from exc
+        unknown = [c for c in config.getoption("kit_channel") if c not in registry]
+        if unknown:
+            raise pytest.UsageError(
+                f"--kit-channel {', '.join(unknown)}: no such adapter; found "
+                f"{', '.join(registry.names())} (is its folder under --adapter-root?)"
+            )
+        config.stash[_RUNNING_KIT] = True
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A kit run in which nothing passed proved nothing: it fails instead of ending green."""
+    config = session.config
+    if not config.stash.get(_RUNNING_KIT, False) or exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or config.getoption("collectonly") or reporter.stats.get("passed"):
+        return
+    reporter.write_line(
+        "conformance kit: no check passed (every one skipped or none collected)", red=True
+    )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _registry(config: pytest.Config) -> AdapterRegistry:

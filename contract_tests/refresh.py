@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.decisions:
             decision_path = case.folder / "decision.json"
             recorded = case.decision_overrides()
-            recorded["expected"] = kit.decide_case(case, registry)
+            recorded["expected"] = kit.decide_case(case, registry, roots)
             decision_path.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
             print(f"recorded  {decision_path}")
     return 0

@@ -69,6 +69,15 @@ def plan_files(name: str) -> dict[str, str]:
         f"mappings/{name}/rules.yaml": _render("rules.yaml.tmpl", **values),
         f"simulators/{name}.py": _render("simulator.py.tmpl", **values),
         f"contract_tests/cases/{name}/basic/input.json": _render("case_input.json.tmpl", **values),
+        f"contract_tests/cases/{name}/basic/decision.json": _render(
+            "case_review_decision.json.tmpl", **values
+        ),
+        f"contract_tests/cases/{name}/no_personal_data/input.json": _render(
+            "case_no_personal_data.json.tmpl", **values
+        ),
+        f"contract_tests/cases/{name}/no_personal_data/decision.json": _render(
+            "case_allow_decision.json.tmpl", **values
+        ),
     }
 
 

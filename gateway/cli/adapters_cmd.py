@@ -52,7 +52,7 @@ def new_adapter(
     ] = REPO_ROOT,
 ) -> None:
     """Scaffold a channel: adapter, JSON Schema, complete code table, rule pack, simulator, case."""
-    from adapters._scaffold.scaffold import ScaffoldError, class_name, scaffold
+    from adapters._scaffold.scaffold import ScaffoldError, scaffold
 
     try:
         written = scaffold(name, root)
@@ -61,15 +61,24 @@ def new_adapter(
         raise typer.Exit(EXIT_INVALID) from exc
     for path in written:
         out.print(f"  created {path.relative_to(root)}")
-    out.print(
+    out.print(next_steps(name, root), markup=False, highlight=False, soft_wrap=True)
+
+
+def next_steps(name: str, root: Path) -> str:
+    """What a developer does after ``adapters new``, as commands to paste, in order."""
+    from adapters._scaffold.scaffold import class_name
+
+    outside = "" if root.resolve() == REPO_ROOT else f" --adapter-root {root}"
+    return (
         "\nNext steps:\n"
-        f"  1. register the entry point in pyproject.toml under "
-        f'[project.entry-points."marri_gateway.adapters"]:\n'
+        f"  1. write the legal basis into mappings/{name}/rules.yaml: the instrument and each\n"
+        "     rule's citation (a pack that still cites TODO refuses to load)\n"
+        f"  2. write the golden payloads: python -m contract_tests.refresh {name}{outside}\n"
+        f"  3. run the conformance kit: pytest contract_tests --kit-channel {name}{outside}\n"
+        "  4. register the entry point in pyproject.toml under\n"
+        '     [project.entry-points."marri_gateway.adapters"]:\n'
         f'       {name} = "adapters.{name}.adapter:{class_name(name)}"\n'
-        "     then reinstall: .venv/bin/pip install -e '.[dev]'\n"
-        f"  2. write the golden payload: python -m contract_tests.refresh {name}\n"
-        f"  3. run the conformance kit: pytest contract_tests --kit-channel {name}\n"
-        f"     (before step 1: pytest contract_tests --adapter-root {root} --kit-channel {name})"
+        "     then reinstall: .venv/bin/pip install -e '.[dev]'"
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,7 @@ import cel
 from gateway.policy.basis import BasisWriter
 from gateway.policy.decision import Decision, Finding, Outcome, strongest
 from gateway.policy.errors import PolicyLoadError
-from gateway.policy.pack import Rule, RulePack, load_pack
+from gateway.policy.pack import Rule, RulePack, load_packs
 from gateway.policy.parties import UNCONFIRMED, PartiesTable, load_parties
 from gateway.policy.redaction import apply_redactions, steps_with_dependents
 from gateway.policy.selectors import Steps, resolve_selectors
@@ -157,33 +157,20 @@ class PolicyEngine:
 
     @classmethod
     def load(
-        cls, mappings_dir: Path, *, required_channels: list[str] | None = None
+        cls,
+        mappings_dir: Path,
+        *,
+        required_channels: list[str] | None = None,
+        extra_dirs: Sequence[Path] = (),
     ) -> PolicyEngine:
-        """Every ``<channel>/rules.yaml`` under ``mappings_dir`` and ``parties.yaml``.
+        """Every ``<channel>/rules.yaml`` under ``mappings_dir`` (and ``extra_dirs``, the mapping
+        folders of channels that live outside it) and ``parties.yaml``.
 
         A channel folder without a pack, or a required channel without one, is a load error:
         no channel may go out unchecked.
         """
         parties = load_parties(mappings_dir / PARTIES_FILE)
-        packs: dict[str, RulePack] = {}
-        seen_ids: dict[str, Path] = {}
-        folders = (
-            sorted(p for p in mappings_dir.iterdir() if p.is_dir()) if mappings_dir.is_dir() else []
-        )
-        for folder in folders:
-            if folder.name.startswith((".", "_")):
-                continue
-            path = folder / RULES_FILE
-            if not path.is_file():
-                raise PolicyLoadError(path, f"channel '{folder.name}' has no rule pack")
-            pack = load_pack(path, parties)
-            for rule in pack.rules:
-                if rule.id in seen_ids:
-                    raise PolicyLoadError(
-                        path, f"id already used in {seen_ids[rule.id]}", rule=rule.id
-                    )
-                seen_ids[rule.id] = path
-            packs[pack.channel] = pack
+        packs = load_packs([mappings_dir, *extra_dirs], parties, RULES_FILE)
         for channel in required_channels or []:
             if channel not in packs:
                 raise PolicyLoadError(mappings_dir / channel / RULES_FILE, "missing rule pack")

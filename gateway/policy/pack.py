@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import cel
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.policy.errors import PolicyLoadError
 from gateway.policy.parties import UNCONFIRMED, PartiesTable
@@ -40,6 +41,19 @@ _DESTINATION_FIELDS = frozenset({"channel", "product", "recipients"})
 _MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
+# A citation still holding the scaffold's placeholder: a rule that cites nothing must not load.
+_PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b", re.IGNORECASE)
+
+
+def _real_citation(value: str) -> str:
+    if _PLACEHOLDER.search(value):
+        raise ValueError("is a placeholder: name the instrument and article it rests on")
+    return value
+
+
+Citation = Annotated[str, AfterValidator(_real_citation)]
+
+
 def _message_fields() -> frozenset[str]:
     return frozenset(f.alias or name for name, f in CanonicalMessage.model_fields.items())
 
@@ -59,7 +73,7 @@ class RuleSpec(_Spec):
     """One rule as written in a pack file."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
-    cite: str = Field(min_length=3)
+    cite: Citation = Field(min_length=3)
     applies: AppliesSpec = AppliesSpec()
     expression: str = Field(min_length=1)
     outcome: RuleOutcome
@@ -73,7 +87,7 @@ class PackSpec(_Spec):
 
     channel: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
     version: str = Field(min_length=1)
-    instrument: str = Field(min_length=1)
+    instrument: Citation = Field(min_length=1)
     products: tuple[str, ...] = ()
     default_product: str | None = None
     rules: tuple[RuleSpec, ...] = Field(min_length=1)
@@ -246,6 +260,27 @@ def load_pack(path: Path, parties: PartiesTable) -> RulePack:
         path=path,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def load_packs(dirs: Sequence[Path], parties: PartiesTable, file_name: str) -> dict[str, RulePack]:
+    """The pack of every channel folder in ``dirs``, by channel; a folder without one, a channel
+    with two, or a rule id used twice is a load error."""
+    packs: dict[str, RulePack] = {}
+    seen_ids: dict[str, Path] = {}
+    folders = [p for d in dirs if d.is_dir() for p in sorted(d.iterdir()) if p.is_dir()]
+    for folder in (p for p in folders if not p.name.startswith((".", "_"))):
+        path = folder / file_name
+        if not path.is_file():
+            raise PolicyLoadError(path, f"channel '{folder.name}' has no rule pack")
+        pack = load_pack(path, parties)
+        if pack.channel in packs:
+            raise PolicyLoadError(path, f"channel '{pack.channel}' has a rule pack already")
+        for rule in pack.rules:
+            if rule.id in seen_ids:
+                raise PolicyLoadError(path, f"id already used in {seen_ids[rule.id]}", rule=rule.id)
+            seen_ids[rule.id] = path
+        packs[pack.channel] = pack
+    return packs
 
 
 def _raw_rule_ids(document: dict[str, Any]) -> list[str | None]:

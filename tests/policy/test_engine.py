@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import shutil
 import weakref
 from pathlib import Path
 from typing import Any
@@ -66,14 +67,45 @@ def test_rule_id_used_twice_is_refused(mappings_copy: Path) -> None:
 
 
 def test_channel_folder_without_pack_is_refused(mappings_copy: Path) -> None:
-    (mappings_copy / "sepca").mkdir()
-    with pytest.raises(PolicyLoadError, match="channel 'sepca' has no rule pack"):
+    (mappings_copy / "no_such_channel").mkdir()
+    with pytest.raises(PolicyLoadError, match="channel 'no_such_channel' has no rule pack"):
         PolicyEngine.load(mappings_copy)
+
+
+@pytest.mark.parametrize(
+    ("field", "placeholder"),
+    [("cite", "TODO: article"), ("cite", "Art. 5 (tbd)"), ("instrument", "TODO: the instrument")],
+)
+def test_a_placeholder_citation_is_refused(
+    mappings_copy: Path, field: str, placeholder: str
+) -> None:
+    def put(document: Any) -> None:
+        if field == "cite":
+            document["rules"][0]["cite"] = placeholder
+        else:
+            document["instrument"] = placeholder
+
+    edit_yaml(mappings_copy / "frontex" / "rules.yaml", put)
+    with pytest.raises(PolicyLoadError, match="placeholder: name the instrument and article"):
+        PolicyEngine.load(mappings_copy)
+
+
+def test_a_channel_folder_outside_the_mappings_joins_them_once(
+    mappings_copy: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "channel" / "mappings"
+    outside.mkdir(parents=True)
+    (mappings_copy / "frontex").rename(outside / "frontex")
+    assert "frontex" not in PolicyEngine.load(mappings_copy).channels()
+    assert "frontex" in PolicyEngine.load(mappings_copy, extra_dirs=[outside]).channels()
+    shutil.copytree(outside / "frontex", mappings_copy / "frontex")
+    with pytest.raises(PolicyLoadError, match="channel 'frontex' has a rule pack already"):
+        PolicyEngine.load(mappings_copy, extra_dirs=[outside])
 
 
 def test_registered_channel_without_pack_is_refused(mappings_copy: Path) -> None:
     with pytest.raises(PolicyLoadError, match="missing rule pack"):
-        PolicyEngine.load(mappings_copy, required_channels=["europol", "sepca"])
+        PolicyEngine.load(mappings_copy, required_channels=["europol", "no_such_channel"])
 
 
 def test_malformed_parties_table_is_refused(mappings_copy: Path) -> None:
@@ -211,7 +243,7 @@ def test_channel_without_pack_is_denied(engine: PolicyEngine) -> None:
 
     message = build(AL_PCC)
     decision = engine.decide(
-        message, derive_facts(message), Destination(channel="sepca"), recipients=()
+        message, derive_facts(message), Destination(channel="no_such_channel"), recipients=()
     )
     assert decision.outcome == "deny"
     assert [f.rule for f in decision.findings] == ["policy.no_rule_pack"]

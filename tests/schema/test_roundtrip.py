@@ -171,7 +171,7 @@ def messages(draw: st.DrawFn) -> CanonicalMessage:
     )
     channels = draw(
         st.lists(
-            st.sampled_from(["europol", "interpol", "frontex", "selec", "pcc_see", "sepca"]),
+            st.sampled_from(["europol", "interpol", "frontex", "selec", "pcc_see", "any_channel"]),
             min_size=1,
             max_size=4,
             unique=True,
