@@ -12,8 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.schema import Violation
@@ -73,13 +75,50 @@ def _loc_to_path(loc: Iterable[Any]) -> str:
     return path
 
 
+def refusal_response(exc: GatewayError) -> JSONResponse:
+    """A ``GatewayError`` as its HTTP answer (also for refusals made before routing)."""
+    headers = exc.headers if isinstance(exc, HeaderedRefusal) else None
+    return error_response(STATUS[exc.kind], exc.code, exc.message, exc.violations, headers)
+
+
+# Codes for the HTTP errors the framework raises itself (routing, body parsing, the body cap).
+HTTP_CODES = {
+    400: "invalid_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves on this path, HEAD with GET."""
+    path: str = request.scope.get("path", "")
+    root: str = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+def _method_answer(request: Request) -> JSONResponse | Response:
+    """405 with an ``Allow`` naming every method of the path; OPTIONS answers 204 with it."""
+    allow = ", ".join([*allowed_methods(request), "OPTIONS"])
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow})
+    return error_response(
+        405, "method_not_allowed", "this method is not served here", headers={"Allow": allow}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every GatewayError and request error to that body, with the status its kind has."""
 
     @app.exception_handler(GatewayError)
     async def _refusal(_: Request, exc: GatewayError) -> JSONResponse:
-        headers = exc.headers if isinstance(exc, HeaderedRefusal) else None
-        return error_response(STATUS[exc.kind], exc.code, exc.message, exc.violations, headers)
+        return refusal_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -90,9 +129,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_request", "the request is not valid", violations)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | Response:
+        if exc.status_code == 405:
+            return _method_answer(request)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 400:
+            detail = "the body is not valid UTF-8 JSON"
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, detail, headers=headers)
 

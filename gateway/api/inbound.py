@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from gateway.api.body import read_capped
 from gateway.api.deps import caller_for, get_context
 from gateway.api.errors import HeaderedRefusal
 from gateway.api.models import ErrorBody
@@ -94,30 +95,30 @@ class RepliesOut(BaseModel):
     replies: list[ReplyOut] = Field(description="oldest first")
 
 
+def admit_channel(request: Request, channel: str) -> None:
+    """Admit only the channel itself (its credential or certificate), before its body is read."""
+    service = get_context(request).inbound
+    try:
+        service.receiver(channel)
+        service.authenticate(
+            channel, request.headers.get("authorization"), client_cert_pem(request.scope)
+        )
+    except GatewayError as exc:
+        raise _refusal(exc) from None
+
+
 async def _read_xml_body(request: Request, max_bytes: int) -> bytes:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in XML_TYPES and media_type != "application/json":
         raise GatewayError(
             ErrorKind.UNSUPPORTED_MEDIA, "unsupported_media_type", "send the answer as XML"
         )
-    too_large = GatewayError(
-        ErrorKind.TOO_LARGE, "payload_too_large", f"the body exceeds {max_bytes} bytes"
-    )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_capped(request, max_bytes)
 
 
 @router.post(
     "/channels/{channel}/inbound",
+    operation_id="receiveChannelAnswer",
     response_model=InboundOut,
     status_code=202,
     summary="An answer pushed by a channel (channel credential or certificate, not a token)",
@@ -144,11 +145,8 @@ async def receive_inbound(
 ) -> JSONResponse:
     """A channel pushes an answer; the channel's own credential authenticates it, not a token."""
     service = get_context(request).inbound
+    admit_channel(request, channel)
     try:
-        service.receiver(channel)
-        service.authenticate(
-            channel, request.headers.get("authorization"), client_cert_pem(request.scope)
-        )
         body = await _read_xml_body(request, service.max_bytes(channel))
         answer = await service.receive_push(channel, body, dict(request.headers))
     except GatewayError as exc:
@@ -158,6 +156,7 @@ async def receive_inbound(
 
 @router.get(
     "/messages/{message_id}/replies",
+    operation_id="getReplies",
     response_model=RepliesOut,
     summary="Replies the channels sent to one message, in canonical form",
     description=(
@@ -193,6 +192,7 @@ async def get_replies(
 
 @router.get(
     "/inbound/unmatched",
+    operation_id="listUnmatchedAnswers",
     response_model=list[AnswerSummaryOut],
     summary="Answers from channels that matched no message (newest first)",
     description=(

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.api.body import BodyGuardMiddleware
 from gateway.console import actions, audit, auth, facts, inbound, pages, redrive, search
+from gateway.console.guard import admit_signed_in, form_cap, refuse_form
 from gateway.console.session import SESSION_KEY_PURPOSE
 from gateway.console.web import HERE, Forbidden, LoginRequired, NotFound, login_redirect, render
 from gateway.context import GatewayContext
@@ -55,6 +57,10 @@ def create_console(context: GatewayContext, *, prefix: str = PREFIX) -> FastAPI:
         facts.router,
     ):
         console.include_router(router)
+
+    console.add_middleware(
+        BodyGuardMiddleware, admit=admit_signed_in, cap_for=form_cap, refuse=refuse_form
+    )
 
     @console.middleware("http")
     async def _headers(request: Request, call_next: object) -> Response:

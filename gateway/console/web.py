@@ -97,7 +97,12 @@ def context_of(request: Request) -> GatewayContext:
 
 
 async def current_session(request: Request) -> Session:
-    """The signed-in operator; raises LoginRequired when the cookie is missing or stale."""
+    """The signed-in operator; raises LoginRequired when the cookie is missing or stale.
+
+    A form's session was checked before its body was read (``guard.admit_signed_in``)."""
+    admitted = getattr(request.state, "console_session", None)
+    if isinstance(admitted, Session):
+        return admitted
     payload = verify(request.app.state.session_key, request.cookies.get(COOKIE))
     token_id = payload.get("tid") if payload else None
     session_id = payload.get("sid") if payload else None

@@ -136,7 +136,7 @@ def policy_for(method: str, path_template: str) -> RoutePolicy | None:
 
 def _template_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(f"^{regex}$")
 
 
@@ -147,10 +147,28 @@ _PATTERNS = sorted(
 )
 
 
-def policy_for_request(method: str, path: str) -> tuple[str, RoutePolicy] | None:
-    """The template and row matching a concrete request path, or None."""
+@dataclass(frozen=True)
+class MatchedRoute:
+    """A concrete request path matched to its row, with the values of the template's names.
+
+    Matched before routing, so that a caller is admitted before the body is read."""
+
+    template: str
+    policy: RoutePolicy
+    params: dict[str, str]
+
+
+def match_request(method: str, path: str) -> MatchedRoute | None:
+    """The row matching a concrete request path and the path's parameters, or None."""
     method = method.upper()
     for row_method, template, pattern in _PATTERNS:
-        if row_method == method and pattern.match(path):
-            return template, ROUTE_POLICIES[(row_method, template)]
+        found = pattern.match(path) if row_method == method else None
+        if found is not None:
+            return MatchedRoute(template, ROUTE_POLICIES[(row_method, template)], found.groupdict())
     return None
+
+
+def policy_for_request(method: str, path: str) -> tuple[str, RoutePolicy] | None:
+    """The template and row matching a concrete request path, or None."""
+    matched = match_request(method, path)
+    return (matched.template, matched.policy) if matched else None
