@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from gateway.api import (
     audit,
@@ -26,13 +25,13 @@ from gateway.api import (
     signing,
     trace,
 )
+from gateway.api.contract import openapi_document
 from gateway.api.errors import install_error_handlers
 from gateway.config import get_settings
 from gateway.console import create_console
 from gateway.context import GatewayContext, build_context
 from gateway.delivery.runner import worker_lifespan
 from gateway.exchange.poller import running_pollers
-from gateway.schema import canonical_json_schema
 from gateway.security.enforce import authorize, install_security
 from gateway.telemetry.setup import FRAMEWORK_TELEMETRY
 
@@ -83,23 +82,7 @@ def create_app(context: GatewayContext, *, close_context: bool = False) -> FastA
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            canonical = canonical_json_schema()
-            definitions = canonical.pop("$defs", {})
-            components = document.setdefault("components", {}).setdefault("schemas", {})
-            for name, definition in definitions.items():
-                components.setdefault(name, _rewrite_refs(definition))
-            components["CanonicalMessage"] = _rewrite_refs(canonical)
-            document["components"]["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer"}
-            }
-            document["security"] = [{"bearer": []}]
-            app.openapi_schema = document
+            app.openapi_schema = openapi_document(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -135,15 +118,3 @@ async def _pollers(context: GatewayContext) -> AsyncIterator[None]:
         return
     async with running_pollers(context.inbound):
         yield
-
-
-def _rewrite_refs(node: Any) -> Any:
-    """JSON Schema $defs references become OpenAPI component references."""
-    if isinstance(node, dict):
-        return {
-            k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else _rewrite_refs(v))
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_rewrite_refs(v) for v in node]
-    return node

@@ -55,6 +55,7 @@ class ChainVerification(BaseModel):
 
 @router.get(
     "",
+    operation_id="listAuditEntries",
     response_model=AuditPage,
     summary="Audit entries in order, oldest first, paged by sequence number",
     responses=ERRORS,
@@ -74,6 +75,7 @@ async def list_audit(
 
 @router.get(
     "/verify",
+    operation_id="verifyAuditChain",
     response_model=ChainVerification,
     summary="Recompute the hash chain and check its head",
     responses=ERRORS,

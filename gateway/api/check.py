@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from gateway.api.body import read_json_body
 from gateway.api.deps import caller_for, get_context
-from gateway.api.models import DecisionOut, ErrorBody, FindingOut
+from gateway.api.models import Decision, ErrorBody, Finding
 from gateway.intake import not_renderable, plan_deliveries, sender_country_mismatch
 from gateway.policy import check_report
 from gateway.schema import derive_facts
@@ -26,7 +26,7 @@ from gateway.services.permissions import Action, bound_to_one_country
 router = APIRouter(prefix="/v1", tags=["messages"])
 
 
-class ChannelFindingOut(FindingOut):
+class ChannelFinding(Finding):
     """A finding at channel level; ``recipients`` names the countries it was found for when
     the channel is decided once per recipient country."""
 
@@ -39,9 +39,9 @@ class ChannelCheck(BaseModel):
     those of the recipients with that outcome (the ones that made it)."""
 
     outcome: str = Field(description="allow, redact, review or deny")
-    findings: list[ChannelFindingOut] | None = None
+    findings: list[ChannelFinding] | None = None
     redacted: list[str] | None = None
-    recipients: dict[str, DecisionOut] | None = None
+    recipients: dict[str, Decision] | None = None
 
 
 class CheckReport(BaseModel):
@@ -52,6 +52,7 @@ class CheckReport(BaseModel):
 
 @router.post(
     "/messages/check",
+    operation_id="checkMessage",
     response_model=CheckReport,
     response_model_exclude_none=True,
     summary="Dry run: decide and render a message without storing it",

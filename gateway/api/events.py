@@ -37,17 +37,7 @@ assert set(EventTypeName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defi
 class SubscriptionIn(BaseModel):
     """A subscription asked for: where to POST, which events, optionally the secret."""
 
-    model_config = {
-        "extra": "forbid",
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "url": "https://nccb.example.al/marri/events",
-                    "event_types": ["delivery.delivered", "delivery.failed", "reply.received"],
-                }
-            ]
-        },
-    }
+    model_config = {"extra": "forbid"}
 
     url: str = Field(
         min_length=1,
@@ -104,42 +94,13 @@ class SubscriptionList(BaseModel):
 class InboxPage(BaseModel):
     """One page of the inbox and the cursor to read on from."""
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "specversion": "1.0",
-                            "id": "6f1c7a9e-3d52-4d0e-9a43-0b8f4b7e2c11",
-                            "type": "delivery.delivered",
-                            "source": "urn:marri:gateway",
-                            "subject": "0b4e5f1a-8c1d-4c55-9d7a-2f6e1b3c9d20",
-                            "time": "2026-12-03T10:15:02Z",
-                            "sequence": "42",
-                            "datacontenttype": "application/json",
-                            "data": {
-                                "message_id": "0b4e5f1a-8c1d-4c55-9d7a-2f6e1b3c9d20",
-                                "delivery_id": "5a0d9c3e-1f7b-4e2a-8b6c-7d9e0f1a2b3c",
-                                "channel": "europol",
-                                "recipient": None,
-                                "state": "delivered",
-                                "attempts": 1,
-                            },
-                        }
-                    ],
-                    "next_cursor": "42",
-                }
-            ]
-        }
-    }
-
     items: list[dict[str, Any]] = Field(description="CloudEvents 1.0, oldest first")
     next_cursor: str = Field(description="pass as ?after= to read on; unchanged when empty")
 
 
 @router.post(
     "/subscriptions",
+    operation_id="createSubscription",
     status_code=201,
     response_model=SubscriptionCreated,
     responses={
@@ -167,6 +128,7 @@ async def create(
 
 @router.get(
     "/subscriptions",
+    operation_id="listSubscriptions",
     response_model=SubscriptionList,
     summary="This agency's subscriptions (without secrets)",
 )
@@ -180,6 +142,7 @@ async def list_(
 
 @router.delete(
     "/subscriptions/{subscription_id}",
+    operation_id="deleteSubscription",
     status_code=204,
     responses={404: {"model": ErrorBody}},
     summary="End a subscription; notifications not yet sent are dropped (the inbox keeps them)",
@@ -196,6 +159,7 @@ async def delete(
 
 @router.get(
     "/inbox",
+    operation_id="readInbox",
     response_model=InboxPage,
     responses={422: {"model": ErrorBody}},
     summary="This country's events after a cursor, oldest first (the pull side of webhooks)",

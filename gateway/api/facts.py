@@ -91,7 +91,12 @@ def _changed(changed: FactChanged) -> FactChangeOut:
     )
 
 
-@router.get("/facts", response_model=list[FactOut], summary="The parties table's facts")
+@router.get(
+    "/facts",
+    operation_id="listFacts",
+    response_model=list[FactOut],
+    summary="The parties table's facts",
+)
 async def list_facts(
     request: Request,
     identity: Reader,
@@ -106,6 +111,7 @@ async def list_facts(
 
 @router.post(
     "/facts/{instrument}/{country}/confirm",
+    operation_id="confirmFact",
     response_model=FactChangeOut,
     summary="Confirm a fact with its source",
     description="Legal role only. The held deliveries whose hold rested only on unconfirmed "
@@ -126,6 +132,7 @@ async def confirm_fact(
 
 @router.post(
     "/facts/{instrument}/{country}/withdraw",
+    operation_id="withdrawFact",
     response_model=FactChangeOut,
     summary="Withdraw a fact: it counts as unconfirmed",
     description="Legal role only. Rules resting on the fact hold messages for review again.",
@@ -145,6 +152,7 @@ async def withdraw_fact(
 
 @router.put(
     "/facts/{instrument}/{country}",
+    operation_id="setFact",
     response_model=FactChangeOut,
     summary="Add a party or change its standing or dates",
     description="Legal role only. since/until date the fact; until is the first day it no "

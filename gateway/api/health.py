@@ -11,13 +11,13 @@ from gateway.errors import ErrorKind, GatewayError
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is alive")
+@router.get("/healthz", operation_id="getHealth", summary="The process is alive")
 async def healthz() -> dict[str, str]:
     """Liveness: answers as long as the process serves requests, whatever the database does."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The process can reach its database")
+@router.get("/readyz", operation_id="getReadiness", summary="The process can reach its database")
 async def readyz(request: Request) -> dict[str, str]:
     """Readiness: 503 while the database does not answer, so no traffic is routed here."""
     context = get_context(request)

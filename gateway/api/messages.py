@@ -39,6 +39,7 @@ SIGNATURE_DESCRIPTION = (
 
 @router.post(
     "/messages",
+    operation_id="sendMessage",
     status_code=202,
     response_model=AcceptedMessage,
     summary="Submit a canonical message",
@@ -88,6 +89,7 @@ async def submit_message(
 
 @router.get(
     "/messages/{message_id}",
+    operation_id="getMessage",
     response_model=MessageStatusOut,
     summary="Status of one message and each of its deliveries",
     responses={**ERRORS, 404: {"model": ErrorBody, "description": "unknown or not yours"}},
@@ -104,6 +106,7 @@ async def get_message(
 
 @router.get(
     "/messages",
+    operation_id="listMessages",
     response_model=MessageList,
     summary="Messages, newest first, filtered and paged",
     responses={**ERRORS, 400: {"model": ErrorBody, "description": "bad cursor"}},

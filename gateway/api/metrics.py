@@ -27,6 +27,7 @@ def _exposition(collector: StoreCollector) -> bytes:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     summary="Prometheus metrics",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "text exposition"}},

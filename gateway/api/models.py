@@ -35,11 +35,11 @@ def _absent(value: object) -> bool:
     return value is None
 
 
-class FindingOut(BaseModel):
+class Finding(BaseModel):
     """One rule finding that shaped a decision, with the instrument it rests on."""
 
     rule: str
-    cite: str
+    cite: str = Field(description="instrument and article the rule rests on")
     outcome: str
     message: str
     facts: list[str] | None = Field(
@@ -50,12 +50,47 @@ class FindingOut(BaseModel):
     )
 
 
-class DecisionOut(BaseModel):
-    """The decision for one delivery and what it removed."""
+class DecisionBasis(BaseModel):
+    """Which facts, read for which day, a decision rested on."""
+
+    as_of: str = Field(description="the day the facts were read for (the transfer's day)")
+    facts_version: int = Field(description="the newest fact change the decision saw")
+    facts: list[str]
+
+
+class Decision(BaseModel):
+    """The legal-basis decision for one delivery and what it removed.
+
+    The same model in the intake answer, the status and the trace; only the trace, which
+    shows what the decision rested on, carries ``pack_hash`` and ``basis``."""
 
     outcome: str = Field(description="allow, redact, review or deny")
-    findings: list[FindingOut]
-    redacted: list[str]
+    findings: list[Finding]
+    redacted: list[str] = Field(description="JSON paths removed before rendering")
+    pack_hash: str | None = Field(
+        None, exclude_if=_absent, description="trace only: SHA-256 of the rule pack that decided"
+    )
+    basis: DecisionBasis | None = Field(
+        None,
+        exclude_if=_absent,
+        description="trace only: which facts, as of which day, the decision rested on",
+    )
+
+
+class AnswerSummary(BaseModel):
+    """One stored answer from a channel to a message, without its canonical body."""
+
+    inbound_id: str
+    channel: str
+    channel_message_id: str
+    channel_reference: str | None
+    in_reply_to: str | None
+    via: str = Field(description="push or poll")
+    status: str
+    received_at: str
+    message_id: str | None
+    delivery_id: str | None
+    unmapped_codes: int
 
 
 class AcceptedDelivery(BaseModel):
@@ -66,7 +101,7 @@ class AcceptedDelivery(BaseModel):
     recipient: str | None
     product: str
     state: str
-    decision: DecisionOut
+    decision: Decision
     payload_sha256: str | None = None
     payload_size: int | None = None
 
@@ -108,7 +143,7 @@ class DeliveryStatus(BaseModel):
     recipient: str | None
     product: str
     state: str
-    decision: DecisionOut
+    decision: Decision
     attempts: int
     next_attempt_at: datetime | None
     last_error_class: str | None
@@ -119,8 +154,8 @@ class DeliveryStatus(BaseModel):
     updated_at: datetime
 
 
-class SenderOut(BaseModel):
-    """The sending authority of a message."""
+class SenderSummary(BaseModel):
+    """The sending authority of a message: its country and agency."""
 
     country: str
     agency: str
@@ -131,7 +166,7 @@ class MessageStatusOut(BaseModel):
 
     message_id: str
     status: str = Field(description="in_progress, delivered, partial, failed or blocked")
-    sender: SenderOut
+    sender: SenderSummary
     kind: str
     priority: str
     received_at: datetime

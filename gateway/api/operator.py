@@ -141,6 +141,7 @@ def _reason(body: ActionRequest | None) -> str | None:
 
 @router.post(
     "/deliveries/{delivery_id}/retry",
+    operation_id="retryDelivery",
     response_model=DeliveryActionOut,
     summary="Retry a delivery now",
     description="failed, retry_wait or unknown → queued and due now, with a fresh set of "
@@ -180,6 +181,7 @@ async def redrive_one(
 
 @router.post(
     "/deliveries/{delivery_id}/cancel",
+    operation_id="cancelDelivery",
     response_model=DeliveryActionOut,
     summary="Cancel a delivery",
     description="held, queued, retry_wait, unknown or failed → cancelled. A delivery being "
@@ -199,6 +201,7 @@ async def cancel(
 
 @router.post(
     "/channels/{channel}/redrive",
+    operation_id="redriveChannel",
     response_model=RedriveOut,
     summary="Put a channel's dead letters back in the queue",
     description="Every failed delivery of the channel (within the caller's country scope) is "
@@ -249,6 +252,7 @@ async def redrive_matching(
 
 @router.post(
     "/channels/{channel}/pause",
+    operation_id="pauseChannel",
     response_model=ChannelSwitchOut,
     summary="Pause a channel",
     description="Workers stop claiming the channel's deliveries; they wait without spending "
@@ -269,6 +273,7 @@ async def pause(
 
 @router.post(
     "/channels/{channel}/resume",
+    operation_id="resumeChannel",
     response_model=ChannelSwitchOut,
     summary="Resume a paused channel",
     responses=ERRORS,
@@ -307,6 +312,7 @@ async def probe_channel(
 
 @router.get(
     "/channels",
+    operation_id="listChannels",
     response_model=ChannelsOut,
     summary="Channels: deliveries by state, breaker, pause, oldest due age",
     responses={401: ERRORS[401], 403: ERRORS[403]},

@@ -33,6 +33,7 @@ REVIEW_ERRORS = {
 
 @router.post(
     "/deliveries/{delivery_id}/release",
+    operation_id="releaseDelivery",
     response_model=DeliveryActionOut,
     summary="Release a held delivery",
     description="held → queued (due now). Approver role only; not with the token that sent "
@@ -52,6 +53,7 @@ async def release(
 
 @router.post(
     "/deliveries/{delivery_id}/reject",
+    operation_id="rejectDelivery",
     response_model=DeliveryActionOut,
     summary="Reject a held delivery",
     description="held → cancelled. Approver role only; not with the token that sent the "

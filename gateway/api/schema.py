@@ -43,7 +43,7 @@ class SchemaRulesOut(BaseModel):
     rules: list[PublishedRuleOut]
 
 
-@router.get("/schema", summary="JSON Schema of the canonical message v1")
+@router.get("/schema", operation_id="getSchema", summary="JSON Schema of the canonical message v1")
 async def get_schema() -> dict[str, Any]:
     """The canonical message JSON Schema the gateway validates against."""
     return canonical_json_schema()

@@ -9,50 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import caller_for, get_context
-from gateway.api.models import ErrorBody
+from gateway.api.models import AnswerSummary, Decision, ErrorBody, SenderSummary
 from gateway.security.identity import Identity
 from gateway.services.permissions import Action
 
 router = APIRouter(prefix="/v1", tags=["messages"])
-
-
-def _absent(value: object) -> bool:
-    """A finding whose rule reads no facts has no ``facts`` key, as intake answers it."""
-    return value is None
-
-
-class FindingOut(BaseModel):
-    """One rule finding in a trace, with the facts it rested on."""
-
-    rule: str
-    cite: str = Field(description="instrument and article the rule rests on")
-    outcome: str
-    message: str
-    facts: list[str] | None = Field(
-        None,
-        exclude_if=_absent,
-        description="the dated parties-table facts the rule read, with their source",
-    )
-
-
-class BasisOut(BaseModel):
-    """Which facts, read for which day, a decision rested on."""
-
-    as_of: str = Field(description="the day the facts were read for (the transfer's day)")
-    facts_version: int = Field(description="the newest fact change the decision saw")
-    facts: list[str]
-
-
-class DecisionOut(BaseModel):
-    """A delivery's decision with the rule pack and facts behind it."""
-
-    outcome: str = Field(description="allow, redact, review or deny")
-    findings: list[FindingOut]
-    redacted: list[str] = Field(description="JSON paths removed before rendering")
-    pack_hash: str = Field(description="SHA-256 of the rule pack that decided")
-    basis: BasisOut | None = Field(
-        None, description="which facts, as of which day, the decision rested on"
-    )
 
 
 class PayloadOut(BaseModel):
@@ -87,7 +48,7 @@ class DeliveryTraceOut(BaseModel):
     recipient: str | None
     product: str
     state: str
-    decision: DecisionOut
+    decision: Decision
     payload: PayloadOut | None
     idempotency_key: str
     attempt_count: int
@@ -125,22 +86,6 @@ class EventOut(BaseModel):
     recipient: str | None = None
 
 
-class ReplySummaryOut(BaseModel):
-    """An answer from a channel, without its content (``/replies`` has that)."""
-
-    inbound_id: str
-    channel: str
-    channel_message_id: str
-    channel_reference: str | None
-    in_reply_to: str | None
-    via: str
-    status: str
-    received_at: str
-    message_id: str | None
-    delivery_id: str | None
-    unmapped_codes: int
-
-
 class NotificationAttemptOut(BaseModel):
     """One try at telling a subscriber."""
 
@@ -170,13 +115,6 @@ class NotificationOut(BaseModel):
     attempts: list[NotificationAttemptOut]
 
 
-class SenderOut(BaseModel):
-    """The sending authority."""
-
-    country: str
-    agency: str
-
-
 class SignatureOut(BaseModel):
     """The sending agency's detached JWS that verified at intake."""
 
@@ -196,7 +134,7 @@ class TraceOut(BaseModel):
     trace_id: str | None = Field(description="OpenTelemetry trace id of the intake")
     traceparent: str | None = Field(description="the intake span's W3C context")
     status: str
-    sender: SenderOut
+    sender: SenderSummary
     kind: str
     priority: str
     received_at: str | None
@@ -206,7 +144,7 @@ class TraceOut(BaseModel):
     )
     deliveries: list[DeliveryTraceOut]
     actions: list[ActionOut]
-    replies: list[ReplySummaryOut] = Field(description="answers the channels sent back")
+    replies: list[AnswerSummary] = Field(description="answers the channels sent back")
     notifications: list[NotificationOut] = Field(
         description="the events of this message sent to subscribers, with their attempts"
     )
@@ -215,6 +153,7 @@ class TraceOut(BaseModel):
 
 @router.get(
     "/messages/{message_id}/trace",
+    operation_id="getTrace",
     response_model=TraceOut,
     summary="Timeline of one message: decisions, payloads, attempts, receipts, actions",
     description=(
