@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck security bench venv clean screenshots
+.PHONY: run test lint typecheck security bench venv clean screenshots client
 
 venv: $(STAMP)
 
@@ -51,6 +51,10 @@ test: $(STAMP) lint typecheck security
 # The console's pictures in docs/img/, taken by its Chromium tests (docs/console.md shows them).
 screenshots: $(STAMP)
 	MARRI_UPDATE_SCREENSHOTS=1 timeout 900 $(BIN)/python -m pytest tests/console -m browser -q
+
+# The Python client, generated from the OpenAPI document into clients/python/ (not committed).
+client: $(STAMP)
+	$(BIN)/python clients/python/build.py $(CLIENT_ARGS)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (the HTTP load generator) ..."; \
