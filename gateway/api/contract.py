@@ -46,7 +46,7 @@ SECURITY_SCHEMES = {
     "bearer": {
         "type": "http",
         "scheme": "bearer",
-        "description": "an API token (marri_...) issued with `marri-gateway tokens issue`",
+        "description": "an API token (mgw_...) made with `marri-gateway token create`",
     },
     "channelCredential": {
         "type": "http",
