@@ -91,15 +91,20 @@ HTTP_CODES = {
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app serves on this path, HEAD with GET."""
+    """Every method the app serves on this path, HEAD with GET.
+
+    A literal route (``/v1/messages/check``) speaks for its path alone, as the route table
+    reads it: it is not also one of ``/v1/messages/{message_id}``."""
     path: str = request.scope.get("path", "")
     root: str = request.scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root) :]
-    methods: set[str] = set()
+    by_template: dict[str, set[str]] = {}
     for route in iter_route_contexts(request.app.routes):
         if route.path and route.methods and compile_path(route.path)[0].match(path):
-            methods |= route.methods
+            by_template.setdefault(route.path, set()).update(route.methods)
+    literal = by_template.get(path)
+    methods = literal if literal is not None else set().union(*by_template.values())
     return sorted(methods)
 
 

@@ -1,8 +1,9 @@
 """Schemathesis against the gateway's own OpenAPI document, with a sender token.
 
 Bounded (a few examples per operation) so that it runs in the normal suite. Each case must
-not produce a server error and every documented answer must match its schema. The number of
-cases tried is printed at the end of the module.
+not produce a server error, its status must be one the operation documents, and the answer's
+media type, headers and body must match what the document says for it. The number of cases
+tried is printed at the end of the module.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from gateway.api.app import create_app
 from gateway.context import build_context
@@ -73,7 +80,14 @@ def test_no_server_errors_and_answers_match_the_schema(api_app: Any, sender_toke
         def run(case: Any) -> None:
             CASES["tried"] += 1
             response = case.call_and_validate(
-                headers=headers, checks=[not_a_server_error, response_schema_conformance]
+                headers=headers,
+                checks=[
+                    not_a_server_error,
+                    status_code_conformance,
+                    content_type_conformance,
+                    response_headers_conformance,
+                    response_schema_conformance,
+                ],
             )
             STATUSES[response.status_code] = STATUSES.get(response.status_code, 0) + 1
 
