@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gateway.services.permissions import Role
+
 MESSAGE = json.loads((Path(__file__).parent / "example_message.json").read_text("utf-8"))
 MID = MESSAGE["message_id"]
 DID = "5a0d9c3e-1f7b-4e2a-8b6c-7d9e0f1a2b3c"
@@ -168,7 +170,7 @@ FACT = {
     "confirmed": True,
     "source": "https://www.europol.europa.eu/partners-collaboration/agreements",
     "note": "",
-    "changed_by": "legal",
+    "changed_by": Role.LEGAL.value,
     "changed_on": "2026-03-01",
     "change_seq": 3,
 }
