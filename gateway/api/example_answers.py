@@ -209,7 +209,16 @@ RESPONSES: dict[tuple[str, int], Any] = {
     ("getTrace", 200): TRACE,
     ("getReplies", 200): {
         "message_id": MID,
-        "replies": [{**ANSWER, "reply": None, "unmapped": [], "problems": []}],
+        "replies": [
+            {
+                **ANSWER,
+                "expires_at": None,
+                "purged_at": None,
+                "reply": None,
+                "unmapped": [],
+                "problems": [],
+            }
+        ],
     },
     ("getSchema", 200): {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -283,11 +292,24 @@ RESPONSES: dict[tuple[str, int], Any] = {
         {
             **ANSWER,
             "status": "unmatched",
+            "expires_at": "2026-06-02T09:30:03+00:00",
+            "purged_at": None,
             "message_id": None,
             "delivery_id": None,
             "in_reply_to": None,
         }
     ],
+    ("searchMessages", 200): {
+        "hits": [
+            {
+                "message_id": MID,
+                "matched": "message id",
+                "received_at": AT,
+                "sender_country": "XK",
+                "delivery_id": None,
+            }
+        ]
+    },
     ("listFacts", 200): [FACT],
     ("confirmFact", 200): {
         "change_seq": 4,

@@ -28,6 +28,7 @@ REQUESTS: dict[str, Any] = {
     "confirmFact": SOURCE,
     "withdrawFact": {"source": "notice of suspension of 2026-03-01", "note": ""},
     "setFact": {**SOURCE, "party": True, "since": "2020-07-01", "until": None, "confirmed": True},
+    "searchMessages": {"q": MESSAGE["message_id"]},
     "createSubscription": {
         "url": "https://nccb.example.al/marri/events",
         "event_types": ["delivery.delivered", "delivery.failed", "reply.received"],
@@ -60,19 +61,14 @@ _MESSAGES = {
 }
 
 
-def request_example(operation_id: str) -> Any:
-    """The example body of an operation's request."""
-    return copy.deepcopy(REQUESTS[operation_id])
+def request_example(operation_id: str) -> Any | None:
+    """The example body of an operation's request; None when there is none (a test says so)."""
+    return copy.deepcopy(REQUESTS.get(operation_id))
 
 
-def response_example(operation_id: str, status: int) -> Any:
-    """The example of an operation's answer with ``status`` (the inbox keeps its own)."""
-    return copy.deepcopy(RESPONSES[(operation_id, status)])
-
-
-def has_response_example(operation_id: str, status: int) -> bool:
-    """Whether this module holds an example for the answer."""
-    return (operation_id, status) in RESPONSES
+def response_example(operation_id: str, status: int) -> Any | None:
+    """The example of an operation's answer with ``status``; None when there is none."""
+    return copy.deepcopy(RESPONSES.get((operation_id, status)))
 
 
 def error_example(status: int) -> dict[str, Any]:

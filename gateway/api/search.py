@@ -53,6 +53,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/search",
+    operation_id="searchMessages",
     response_model=SearchOut,
     summary="Find messages by message id, delivery id, trace id or case reference",
     responses=ERRORS,
