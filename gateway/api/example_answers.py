@@ -310,6 +310,27 @@ RESPONSES: dict[tuple[str, int], Any] = {
             }
         ]
     },
+    ("redriveDeadLetters", 200): {"requeued": 2, "held": [], "blocked": []},
+    ("testChannel", 200): {
+        "channel": "europol",
+        "outcome": "answered",
+        "duration_ms": 41.2,
+        "error_class": None,
+    },
+    ("getSchemaRules", 200): {
+        "schema": "marri.exchange/1",
+        "json_schema": "/v1/schema",
+        "rules": [
+            {
+                "id": "json_media_type",
+                "error": "unsupported_media_type",
+                "violation": None,
+                "path": "$",
+                "description": "the body is sent as Content-Type: application/json",
+                "status": 415,
+            }
+        ],
+    },
     ("listFacts", 200): [FACT],
     ("confirmFact", 200): {
         "change_seq": 4,

@@ -21,6 +21,8 @@ REQUESTS: dict[str, Any] = {
     "retryDelivery": REASON,
     "cancelDelivery": {"reason": "sent to the wrong channel by mistake"},
     "redriveChannel": REASON,
+    "redriveDeadLetters": {**REASON, "channel": "europol", "sender_country": "AL"},
+    "testChannel": {"reason": "after the destination's maintenance window"},
     "pauseChannel": {"reason": "planned maintenance of the destination"},
     "resumeChannel": REASON,
     "releaseDelivery": {"reason": "the legal basis was checked with the requesting unit"},

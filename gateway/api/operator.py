@@ -223,6 +223,7 @@ async def redrive(
 
 @router.post(
     "/deliveries/redrive",
+    operation_id="redriveDeadLetters",
     response_model=RedriveMatchingOut,
     summary="Put the dead letters a filter matches back in the queue",
     description="Every failed delivery that matches (channel, recipient, sender country, "
@@ -292,6 +293,7 @@ async def resume(
 
 @router.post(
     "/channels/{channel}/test",
+    operation_id="testChannel",
     response_model=ChannelTestOut,
     summary="Test the connection to a channel's destination",
     description="Runs the channel adapter's probe (``ping``): it reaches the destination over "

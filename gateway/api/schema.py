@@ -51,6 +51,7 @@ async def get_schema() -> dict[str, Any]:
 
 @router.get(
     "/schema/rules",
+    operation_id="getSchemaRules",
     response_model=SchemaRulesOut,
     summary="The refusals the JSON Schema cannot express, with their error codes",
     description=(
