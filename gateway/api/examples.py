@@ -13,7 +13,38 @@ from typing import Any
 
 from gateway.api.example_answers import MESSAGE, REASON, RESPONSES
 
+JWK = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+    "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+}
+SENDER_KEY = {
+    "id": "3e5a7c9b-1d2f-4a6c-8e0b-2d4f6a8c0e1b",
+    "country": "AL",
+    "agency": "Albanian State Police",
+    "kid": "asp-2027-01",
+    "alg": "ES256",
+    "thumbprint": "cn-I_WNMClehiVp51i_0VpOENW1upEerA8sEam5hn-s",
+    "not_before": "2027-01-01T00:00:00Z",
+    "not_after": "2028-01-31T00:00:00Z",
+    "revoked_at": None,
+    "status": "valid",
+    "jwk": {**JWK, "kid": "asp-2027-01", "alg": "ES256", "use": "sig"},
+}
+
 SOURCE = {"source": "https://www.europol.europa.eu/partners-collaboration/agreements", "note": ""}
+
+ANSWERS: dict[tuple[str, int], Any] = {
+    **RESPONSES,
+    ("listSenderKeys", 200): {"items": [SENDER_KEY], "jwks": {"keys": [SENDER_KEY["jwk"]]}},
+    ("registerSenderKey", 201): SENDER_KEY,
+    ("revokeSenderKey", 200): {
+        **SENDER_KEY,
+        "revoked_at": "2027-06-01T08:00:00Z",
+        "status": "revoked",
+    },
+}
 
 REQUESTS: dict[str, Any] = {
     "sendMessage": MESSAGE,
@@ -31,6 +62,16 @@ REQUESTS: dict[str, Any] = {
     "withdrawFact": {"source": "notice of suspension of 2026-03-01", "note": ""},
     "setFact": {**SOURCE, "party": True, "since": "2020-07-01", "until": None, "confirmed": True},
     "searchMessages": {"q": MESSAGE["message_id"]},
+    "registerSenderKey": {
+        "country": "AL",
+        "agency": "Albanian State Police",
+        "kid": "asp-2027-01",
+        "alg": "ES256",
+        "jwk": JWK,
+        "not_before": "2027-01-01T00:00:00Z",
+        "not_after": "2028-01-31T00:00:00Z",
+    },
+    "revokeSenderKey": {"reason": "the private key was replaced after the rotation"},
     "createSubscription": {
         "url": "https://nccb.example.al/marri/events",
         "event_types": ["delivery.delivered", "delivery.failed", "reply.received"],
@@ -70,7 +111,7 @@ def request_example(operation_id: str) -> Any | None:
 
 def response_example(operation_id: str, status: int) -> Any | None:
     """The example of an operation's answer with ``status``; None when there is none."""
-    return copy.deepcopy(RESPONSES.get((operation_id, status)))
+    return copy.deepcopy(ANSWERS.get((operation_id, status)))
 
 
 def error_example(status: int) -> dict[str, Any]:

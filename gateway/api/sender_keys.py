@@ -106,6 +106,7 @@ class RevokeIn(BaseModel):
 
 @router.get(
     "/sender-keys",
+    operation_id="listSenderKeys",
     response_model=SenderKeyList,
     summary="Sender agencies' signing keys of the caller's countries",
     responses=ERRORS,
@@ -126,6 +127,7 @@ async def list_keys(
 
 @router.post(
     "/sender-keys",
+    operation_id="registerSenderKey",
     status_code=201,
     response_model=SenderKeyOut,
     summary="Register a sender agency's public signing key",
@@ -161,6 +163,7 @@ async def add_key(
 
 @router.post(
     "/sender-keys/{key_id}/revoke",
+    operation_id="revokeSenderKey",
     response_model=SenderKeyOut,
     summary="Revoke a sender key at once",
     responses={
