@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gateway.api.example_answers import MESSAGE, REASON, RESPONSES
+from gateway.api.example_answers import DID, LATER, MESSAGE, MID, REASON, RESPONSES
 
 JWK = {
     "kty": "EC",
@@ -37,6 +37,21 @@ SOURCE = {"source": "https://www.europol.europa.eu/partners-collaboration/agreem
 
 ANSWERS: dict[tuple[str, int], Any] = {
     **RESPONSES,
+    ("redriveDelivery", 200): RESPONSES[("retryDelivery", 200)],
+    ("getSigningKeys", 200): {
+        "keys": [{**JWK, "kid": "gw-2026-1", "use": "sig", "alg": "ES256"}],
+    },
+    ("getDeliveryEvidence", 200): {
+        "delivery_id": DID,
+        "records": [
+            {
+                "key_id": "gw-2026-1",
+                "jws": "eyJhbGciOiJFUzI1NiIsImtpZCI6Imd3LTIwMjYtMSJ9.eyJ2IjoxfQ.c2lnbmF0dXJl",
+                "record": {"delivery_id": DID, "message_id": MID, "state": "delivered"},
+                "stored_at": LATER,
+            }
+        ],
+    },
     ("listSenderKeys", 200): {"items": [SENDER_KEY], "jwks": {"keys": [SENDER_KEY["jwk"]]}},
     ("registerSenderKey", 201): SENDER_KEY,
     ("revokeSenderKey", 200): {
@@ -52,6 +67,7 @@ REQUESTS: dict[str, Any] = {
     "retryDelivery": REASON,
     "cancelDelivery": {"reason": "sent to the wrong channel by mistake"},
     "redriveChannel": REASON,
+    "redriveDelivery": REASON,
     "redriveDeadLetters": {**REASON, "channel": "europol", "sender_country": "AL"},
     "testChannel": {"reason": "after the destination's maintenance window"},
     "pauseChannel": {"reason": "planned maintenance of the destination"},

@@ -161,6 +161,7 @@ async def retry_now(
 
 @router.post(
     "/deliveries/{delivery_id}/redrive",
+    operation_id="redriveDelivery",
     response_model=DeliveryActionOut,
     summary="Re-drive one dead letter",
     description="failed → queued and due now, with a fresh set of attempts, after deciding it "

@@ -41,6 +41,7 @@ class EvidenceOut(BaseModel):
 
 @router.get(
     "/keys/signing",
+    operation_id="getSigningKeys",
     response_model=JwkSet,
     summary="The gateway's public signing keys (JWK set)",
     description=(
@@ -55,6 +56,7 @@ async def signing_keys(request: Request) -> dict[str, Any]:
 
 @router.get(
     "/deliveries/{delivery_id}/evidence",
+    operation_id="getDeliveryEvidence",
     response_model=EvidenceOut,
     summary="Signed evidence that a delivery ended (delivered or failed)",
     description=(
