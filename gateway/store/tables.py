@@ -172,6 +172,7 @@ attempts = Table(
     Column("span_id", String(16), nullable=True),
     Index(None, "delivery_id", "number"),
     Index(None, "trace_id"),
+    Index(None, "started_at"),  # the Channels page's last hour
 )
 
 audit_entries = Table(
