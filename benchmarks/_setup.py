@@ -107,7 +107,7 @@ def benchmark_mappings(run_dir: Path, country: str) -> Path:
     if target.exists():
         return target
     shutil.copytree(ROOT / "mappings", target)
-    parties_file = target / "parties.yaml"
+    parties_file = target / "interpol" / "parties.yaml"
     parties = yaml.safe_load(parties_file.read_text(encoding="utf-8"))
     for entry in parties["instruments"]["interpol_members"]["entries"]:
         if entry["country"] == country:

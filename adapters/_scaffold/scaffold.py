@@ -67,6 +67,9 @@ def plan_files(name: str) -> dict[str, str]:
         f"adapters/{name}/schema/{name}-1.0.schema.json": _render("schema.json.tmpl", **values),
         f"mappings/{name}/codes.yaml": _code_table(name),
         f"mappings/{name}/rules.yaml": _render("rules.yaml.tmpl", **values),
+        f"mappings/{name}/parties.yaml": _render("parties.yaml.tmpl", **values),
+        f"mappings/{name}/cases.yaml": _render("cases.yaml.tmpl", **values),
+        f"mappings/{name}/message.json": _render("case_input.json.tmpl", **values),
         f"simulators/{name}.py": _render("simulator.py.tmpl", **values),
         f"contract_tests/cases/{name}/basic/input.json": _render("case_input.json.tmpl", **values),
         f"contract_tests/cases/{name}/basic/decision.json": _render(

@@ -23,7 +23,7 @@ import cel
 from gateway.policy.basis import BasisWriter
 from gateway.policy.decision import Decision, Finding, Outcome, strongest
 from gateway.policy.errors import PolicyLoadError
-from gateway.policy.pack import Rule, RulePack, load_packs
+from gateway.policy.pack import Rule, RulePack, channel_folders, load_packs
 from gateway.policy.parties import UNCONFIRMED, PartiesTable, load_parties
 from gateway.policy.redaction import apply_redactions, steps_with_dependents
 from gateway.policy.selectors import Steps, resolve_selectors
@@ -164,13 +164,16 @@ class PolicyEngine:
         extra_dirs: Sequence[Path] = (),
     ) -> PolicyEngine:
         """Every ``<channel>/rules.yaml`` under ``mappings_dir`` (and ``extra_dirs``, the mapping
-        folders of channels that live outside it) and ``parties.yaml``.
+        folders of channels that live outside it), the shared ``parties.yaml`` and each channel
+        folder's own ``parties.yaml``.
 
         A channel folder without a pack, or a required channel without one, is a load error:
         no channel may go out unchecked.
         """
-        parties = load_parties(mappings_dir / PARTIES_FILE)
-        packs = load_packs([mappings_dir, *extra_dirs], parties, RULES_FILE)
+        dirs = [mappings_dir, *extra_dirs]
+        own = [f / PARTIES_FILE for f in channel_folders(dirs) if (f / PARTIES_FILE).is_file()]
+        parties = load_parties(mappings_dir / PARTIES_FILE, own)
+        packs = load_packs(dirs, parties, RULES_FILE)
         for channel in required_channels or []:
             if channel not in packs:
                 raise PolicyLoadError(mappings_dir / channel / RULES_FILE, "missing rule pack")

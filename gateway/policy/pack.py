@@ -262,13 +262,19 @@ def load_pack(path: Path, parties: PartiesTable) -> RulePack:
     )
 
 
+def channel_folders(dirs: Sequence[Path]) -> list[Path]:
+    """The channel mapping folders in ``dirs`` (each a folder of channel folders), in load
+    order; names starting with ``.`` or ``_`` are not channels."""
+    folders = [p for d in dirs if d.is_dir() for p in sorted(d.iterdir()) if p.is_dir()]
+    return [p for p in folders if not p.name.startswith((".", "_"))]
+
+
 def load_packs(dirs: Sequence[Path], parties: PartiesTable, file_name: str) -> dict[str, RulePack]:
     """The pack of every channel folder in ``dirs``, by channel; a folder without one, a channel
     with two, or a rule id used twice is a load error."""
     packs: dict[str, RulePack] = {}
     seen_ids: dict[str, Path] = {}
-    folders = [p for d in dirs if d.is_dir() for p in sorted(d.iterdir()) if p.is_dir()]
-    for folder in (p for p in folders if not p.name.startswith((".", "_"))):
+    for folder in channel_folders(dirs):
         path = folder / file_name
         if not path.is_file():
             raise PolicyLoadError(path, f"channel '{folder.name}' has no rule pack")

@@ -1,4 +1,10 @@
-"""Who is party to what, and since when: ``mappings/parties.yaml``.
+"""Who is party to what, and since when: ``mappings/parties.yaml`` and the channels' own files.
+
+Instruments several channels rely on (Convention 108, ...) live in the shared
+``mappings/parties.yaml``; an instrument only one channel relies on lives in that channel's
+mapping folder (``mappings/<channel>/parties.yaml``, same format), so a channel is added or
+removed with its folder. The files are merged into one table at load; an instrument defined in
+two files is a load error naming both.
 
 Each instrument (Interpol membership, the SELEC Convention, an agreement with Europol, ...)
 lists countries with the date from which they are bound, whether that fact is confirmed by a
@@ -17,7 +23,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -189,8 +195,28 @@ def _entry(raw: object, *, file: Path, where: str) -> PartyEntry:
     return PartyEntry(country, party, since, until, confirmed, source.strip(), str(note or ""))
 
 
-def load_parties(path: Path) -> PartiesTable:
-    """Read and validate ``parties.yaml``; any problem stops the start with PolicyLoadError."""
+def load_parties(path: Path, channel_files: Sequence[Path] = ()) -> PartiesTable:
+    """Read and validate the shared ``parties.yaml`` and the channels' own ``channel_files``,
+    merged; any problem, or an instrument defined twice, stops the start with PolicyLoadError."""
+    instruments: dict[str, Instrument] = {}
+    defined_in: dict[str, Path] = {}
+    digest = hashlib.sha256()
+    for file in (path, *channel_files):
+        raw_bytes, document = _read(file)
+        # Each file's name goes into the digest too: moving a fact is a change of the table.
+        digest.update(f"{file.name}:{len(raw_bytes)}:".encode() + raw_bytes)
+        for name, body in document["instruments"].items():
+            if name in defined_in:
+                raise PolicyLoadError(
+                    file, f"instrument {name} is defined in {defined_in[name]} already"
+                )
+            instruments[name] = _instrument(name, body, file)
+            defined_in[name] = file
+    return PartiesTable(path, instruments, digest.hexdigest())
+
+
+def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
+    """One parties file's bytes and document, checked to hold an ``instruments`` mapping."""
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
@@ -201,10 +227,7 @@ def load_parties(path: Path) -> PartiesTable:
         raise PolicyLoadError(path, f"is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(document, dict) or not isinstance(document.get("instruments"), dict):
         raise PolicyLoadError(path, "must be a mapping with an 'instruments' mapping")
-    instruments = {
-        name: _instrument(name, body, path) for name, body in document["instruments"].items()
-    }
-    return PartiesTable(path, instruments, hashlib.sha256(raw_bytes).hexdigest())
+    return raw_bytes, document
 
 
 def _instrument(name: object, body: object, path: Path) -> Instrument:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from adapters._scaffold.scaffold import ScaffoldError, scaffold
+from gateway.policy import PolicyEngine
 from gateway.policy.errors import PolicyLoadError
 from gateway.policy.pack import load_pack
-from gateway.policy.parties import load_parties
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("marri-gateway")
@@ -64,7 +64,7 @@ def test_scaffolded_channel_passes_the_kit_by_the_printed_steps(tmp_path: Path) 
     ):
         assert (tmp_path / rel).is_file(), rel
 
-    parties = load_parties(REPO / "mappings" / "parties.yaml")
+    parties = PolicyEngine.load(REPO / "mappings").parties
     with pytest.raises(PolicyLoadError, match="placeholder"):
         load_pack(tmp_path / "mappings" / NAME / "rules.yaml", parties)
     _cite_for_real(tmp_path)

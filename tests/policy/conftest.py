@@ -19,11 +19,14 @@ def engine() -> PolicyEngine:
 
 @pytest.fixture
 def mappings_copy(tmp_path: Path) -> Path:
-    """A private copy of the rule packs and parties table to break or change."""
+    """A private copy of the rule packs and parties tables (shared and the channels' own) to
+    break or change."""
     target = tmp_path / "mappings"
     target.mkdir()
     shutil.copy(MAPPINGS / "parties.yaml", target / "parties.yaml")
     for pack in MAPPINGS.glob("*/rules.yaml"):
         (target / pack.parent.name).mkdir()
-        shutil.copy(pack, target / pack.parent.name / "rules.yaml")
+        for name in ("rules.yaml", "parties.yaml"):
+            if (pack.parent / name).is_file():
+                shutil.copy(pack.parent / name, target / pack.parent.name / name)
     return target

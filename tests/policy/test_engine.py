@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gateway.policy import PolicyEngine, PolicyLoadError
 
@@ -99,6 +100,9 @@ def test_a_channel_folder_outside_the_mappings_joins_them_once(
     assert "frontex" not in PolicyEngine.load(mappings_copy).channels()
     assert "frontex" in PolicyEngine.load(mappings_copy, extra_dirs=[outside]).channels()
     shutil.copytree(outside / "frontex", mappings_copy / "frontex")
+    with pytest.raises(PolicyLoadError, match="frontex_status_agreement is defined in"):
+        PolicyEngine.load(mappings_copy, extra_dirs=[outside])
+    (mappings_copy / "frontex" / "parties.yaml").unlink()
     with pytest.raises(PolicyLoadError, match="channel 'frontex' has a rule pack already"):
         PolicyEngine.load(mappings_copy, extra_dirs=[outside])
 
@@ -112,9 +116,43 @@ def test_malformed_parties_table_is_refused(mappings_copy: Path) -> None:
     def drop_source(document: Any) -> None:
         del document["instruments"]["selec_members"]["entries"][0]["source"]
 
-    edit_yaml(mappings_copy / "parties.yaml", drop_source)
+    edit_yaml(mappings_copy / "selec" / "parties.yaml", drop_source)
     with pytest.raises(PolicyLoadError, match=r"selec_members entry 0 \(AL\): every entry needs"):
         PolicyEngine.load(mappings_copy)
+
+
+def test_a_channels_own_instruments_come_and_go_with_its_folder(
+    mappings_copy: Path, tmp_path: Path
+) -> None:
+    """selec_members lives in mappings/selec/: merged with the shared table at load, gone with
+    the folder (the rest still loads), and merged from a folder outside the mappings too."""
+    loaded = PolicyEngine.load(mappings_copy)
+    assert {"selec_members", "convention_108", "interpol_members"} <= set(loaded.parties.names())
+    assert loaded.parties.instruments["selec_members"].entry("RS") is not None
+    outside = tmp_path / "channel" / "mappings"
+    outside.mkdir(parents=True)
+    (mappings_copy / "selec").rename(outside / "selec")
+    without = PolicyEngine.load(mappings_copy)
+    assert "selec_members" not in without.parties.names()
+    assert "selec" not in without.channels()
+    assert "europol" in without.channels()
+    assert without.parties.digest != loaded.parties.digest
+    again = PolicyEngine.load(mappings_copy, extra_dirs=[outside])
+    assert again.parties.instruments["selec_members"] == loaded.parties.instruments["selec_members"]
+
+
+def test_an_instrument_defined_twice_names_both_files(mappings_copy: Path) -> None:
+    def add_selec(document: Any) -> None:
+        own = yaml.safe_load((mappings_copy / "selec" / "parties.yaml").read_text())
+        document["instruments"]["selec_members"] = own["instruments"]["selec_members"]
+
+    edit_yaml(mappings_copy / "parties.yaml", add_selec)
+    with pytest.raises(PolicyLoadError) as raised:
+        PolicyEngine.load(mappings_copy)
+    text = str(raised.value)
+    assert "instrument selec_members is defined in" in text
+    assert str(mappings_copy / "parties.yaml") in text
+    assert str(mappings_copy / "selec" / "parties.yaml") in text
 
 
 def test_pack_hash_is_the_file_hash(engine: PolicyEngine) -> None:

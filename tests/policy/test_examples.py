@@ -127,9 +127,9 @@ def test_check_json_report(name: str) -> None:
 
 def test_shipped_facts_leave_unconfirmed_only_what_no_source_gives() -> None:
     """Every entry parties-facts.md sources is confirmed in the shipped table."""
-    from gateway.policy.parties import load_parties
+    from gateway.policy import PolicyEngine
 
-    table = load_parties(MAPPINGS / "parties.yaml")
+    table = PolicyEngine.load(MAPPINGS).parties
     unconfirmed = {
         name: set(instrument.unconfirmed())
         for name, instrument in table.instruments.items()
