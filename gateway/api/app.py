@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from gateway.api import (
+    activity,
     audit,
     check,
     events,
@@ -43,6 +44,7 @@ ROUTERS = [
     health.router,
     metrics.router,
     audit.router,
+    activity.router,  # before operator: its path is more specific
     operator.router,
     review.router,
     inbound.router,

@@ -81,6 +81,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", "/v1/audit"): _rule("global", Action.READ_AUDIT),
     ("GET", "/v1/audit/verify"): _rule("global", Action.READ_AUDIT),
     ("GET", "/v1/channels"): _rule("filtered", Action.READ_CHANNELS),
+    ("GET", "/v1/channels/activity"): _rule("filtered", Action.READ_CHANNELS),
     ("POST", "/v1/channels/{channel}/pause"): _rule("regional", Action.PAUSE),
     ("POST", "/v1/channels/{channel}/resume"): _rule("regional", Action.RESUME),
     # Re-drives only the dead letters of the caller's own countries.

@@ -49,6 +49,16 @@ async def test_the_last_hour_counts_attempts_and_ages(world: World) -> None:
     held = [a for a in activity.values() if a.oldest_held_age_s is not None]
     assert held, "the early warning holds a delivery for review"
 
+    api = await world.client.get("/v1/channels/activity", headers=world.auth(world.tokens.operator))
+    assert api.status_code == 200
+    by_channel = {c["channel"]: c for c in api.json()["channels"]}
+    assert by_channel["frontex"]["failed_buckets"] == frontex.failed_buckets
+    assert by_channel["europol"]["p95_ms"] == europol.p95_ms
+    senders = await world.client.get(
+        "/v1/channels/activity", headers=world.auth(world.tokens.sender("XK"))
+    )
+    assert senders.status_code == 403
+
     await sign_in(world.client, world.tokens.operator)
     live = await world.client.get("/console/channels/live")
     assert live.status_code == 200
