@@ -40,6 +40,24 @@ class ChannelActivityOut(BaseModel):
     failed_buckets: list[int]
 
 
+# The example the published document shows for this answer.
+ACTIVITY_EXAMPLE: dict[str, Any] = {
+    "channels": [
+        {
+            "channel": "europol",
+            "delivered_per_min": 2.4,
+            "failed_per_min": 0.2,
+            "p95_ms": 412.0,
+            "last_success": "2026-03-04T09:30:03.020000+00:00",
+            "oldest_waiting_age_s": 3.1,
+            "oldest_held_age_s": None,
+            "delivered_buckets": [9, 11, 8, 12, 10, 9, 13, 11, 10, 12, 14, 12],
+            "failed_buckets": [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+        }
+    ]
+}
+
+
 class ActivityOut(BaseModel):
     """Every channel's last hour."""
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gateway.api.activity import ACTIVITY_EXAMPLE
 from gateway.services.permissions import Role
 
 MESSAGE = json.loads((Path(__file__).parent / "example_message.json").read_text("utf-8"))
@@ -277,21 +278,7 @@ RESPONSES: dict[tuple[str, int], Any] = {
             }
         ]
     },
-    ("getChannelActivity", 200): {
-        "channels": [
-            {
-                "channel": "europol",
-                "delivered_per_min": 2.4,
-                "failed_per_min": 0.2,
-                "p95_ms": 412.0,
-                "last_success": LATER,
-                "oldest_waiting_age_s": 3.1,
-                "oldest_held_age_s": None,
-                "delivered_buckets": [9, 11, 8, 12, 10, 9, 13, 11, 10, 12, 14, 12],
-                "failed_buckets": [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1],
-            }
-        ]
-    },
+    ("getChannelActivity", 200): ACTIVITY_EXAMPLE,
     ("receiveChannelAnswer", 202): {
         "inbound_id": ANSWER["inbound_id"],
         "channel": "europol",
