@@ -20,6 +20,19 @@ from gateway.console.web import check_csrf, context_of, current_session, render
 router = APIRouter()
 
 
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(
+    request: Request, session: Annotated[Session, Depends(current_session)]
+) -> HTMLResponse:
+    """The search page with nothing searched yet (where a sign-in after a search comes back)."""
+    return render(
+        request,
+        "search.html",
+        {"title": "Search", "nav": "messages", "hits": [], "searched": False},
+        session=session,
+    )
+
+
 @router.post("/search", response_model=None)
 async def search(
     request: Request,

@@ -46,6 +46,10 @@ async def test_each_key_finds_its_message(world: World) -> None:
     assert await _search(world, f"  {REFERENCE.lower()} ") == (303, page, "")
     assert other["message_id"] != message_id
 
+    empty = await world.client.get("/console/search")
+    assert empty.status_code == 200
+    assert "Type a message id" in empty.text
+
     status, _, text = await _search(world, "KTO-999/99")
     assert status == 404
     assert "Nothing you may see matches" in text
