@@ -58,14 +58,18 @@ async def get_schema() -> dict[str, Any]:
         "Every rule the gateway checks beyond `/v1/schema`: message-wide rules (unique refs, "
         "references that resolve, a deletion deadline after today, attachments against their "
         "size and hash) and this gateway's own (registered channels and their products, "
-        "recipients, the sender's token, what each profile can express). Each names the "
-        "answer's status and `error.code`, and the violation `type` at its `path`."
+        "recipients, the sender's token and signature, what each profile can express). Each "
+        "names the answer's status and `error.code`, and the violation `type` at its `path`."
     ),
 )
 async def get_schema_rules(request: Request) -> dict[str, Any]:
     """The published rules for this gateway's registered channels."""
     context = get_context(request)
-    rules = published_rules(context.registry, max_body_bytes=context.settings.max_body_bytes)
+    rules = published_rules(
+        context.registry,
+        max_body_bytes=context.settings.max_body_bytes,
+        sender_signatures=context.settings.sender_signatures,
+    )
     return {
         "schema": SCHEMA_ID,
         "json_schema": "/v1/schema",

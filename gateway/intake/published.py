@@ -9,6 +9,8 @@ from __future__ import annotations
 from gateway.errors import ErrorKind
 from gateway.intake.plan import AdapterLookup
 from gateway.schema.catalogue import MESSAGE_RULES, PublishedRule
+from gateway.security.sender_keys import ALGORITHMS
+from gateway.security.sender_signature import CODES, SIGNATURE_HEADER
 
 __all__ = ["KIND_OF", "published_rules"]
 
@@ -23,6 +25,8 @@ KIND_OF: dict[str, ErrorKind] = {
     "message_id_conflict": ErrorKind.CONFLICT,
     "payload_too_large": ErrorKind.TOO_LARGE,
     "unsupported_media_type": ErrorKind.UNSUPPORTED_MEDIA,
+    "signature_required": ErrorKind.UNAUTHENTICATED,
+    "signature_invalid": ErrorKind.UNAUTHENTICATED,
 }
 
 
@@ -105,10 +109,37 @@ def _sender_rules() -> list[PublishedRule]:
     ]
 
 
-def published_rules(registry: AdapterLookup, *, max_body_bytes: int) -> list[PublishedRule]:
+def _signature_rules(sender_signatures: str) -> list[PublishedRule]:
+    verifies = PublishedRule(
+        "sender_signature_verifies",
+        "signature_invalid",
+        None,
+        "$",
+        f"a {SIGNATURE_HEADER} header, when sent, is a detached JWS (RFC 7797) over the body "
+        "as sent, by a key registered for sender.country and sender.agency and valid now; "
+        "each failed check is refused with 401 and its own code",
+        {"header": SIGNATURE_HEADER, "algorithms": list(ALGORITHMS), "codes": sorted(CODES)},
+    )
+    if sender_signatures != "required":
+        return [verifies]
+    required = PublishedRule(
+        "sender_signature_sent",
+        "signature_required",
+        None,
+        "$",
+        "every message carries its sending agency's signature (this gateway requires one)",
+        {"header": SIGNATURE_HEADER},
+    )
+    return [required, verifies]
+
+
+def published_rules(
+    registry: AdapterLookup, *, max_body_bytes: int, sender_signatures: str = "optional"
+) -> list[PublishedRule]:
     """Every refusal the JSON Schema does not express, for this gateway's channels."""
     return [
         *_request_rules(max_body_bytes),
+        *_signature_rules(sender_signatures),
         *MESSAGE_RULES,
         *_destination_rules(registry),
         *_sender_rules(),

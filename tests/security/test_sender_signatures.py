@@ -335,3 +335,32 @@ async def test_the_header_and_every_refusal_code_are_documented(
     for code in CODES:
         assert f"`{code}`" in post["responses"]["401"]["description"], code
         assert f"`{code}`" in docs, code
+
+
+@pytest.mark.parametrize("mode", ["optional", "required"])
+async def test_the_published_rules_name_the_signature_checks_of_this_gateway(
+    client: httpx.AsyncClient, context: GatewayContext, tokens: Tokens, mode: str
+) -> None:
+    from gateway.security.sender_signature import CODES
+
+    rules = {r["id"]: r for r in (await client.get("/v1/schema/rules")).json()["rules"]}
+    verifies = rules["sender_signature_verifies"]
+    assert (verifies["status"], verifies["values"]["header"]) == (401, HEADER)
+    assert set(verifies["values"]["codes"]) == set(CODES)
+    assert ("sender_signature_sent" in rules) == (mode == "required")
+    # What the rule says is what the API answers.
+    key = register(context, "AL", AGENCY, kid="asp-1")
+    message = variant()
+    body = dumps(message)
+    answer = await _post(client, tokens.sender("AL"), _tamper(body), key.sign(body))
+    assert (answer.status_code, answer.json()["error"]["code"]) == (
+        verifies["status"],
+        verifies["error"],
+    )
+    if mode == "required":
+        sent = rules["sender_signature_sent"]
+        unsigned = await _post(client, tokens.sender("AL"), dumps(variant()), None)
+        assert (unsigned.status_code, unsigned.json()["error"]["code"]) == (
+            sent["status"],
+            sent["error"],
+        )
