@@ -551,8 +551,16 @@ def test_the_cases_cover_every_violation_type() -> None:
 
 
 #: Published rules whose refusals need the API (tokens, stored messages, headers, renders):
-#: tests/api/test_schema_rules.py makes each happen.
-API_RULES = {"json_media_type", "body_size", "sender_is_the_token", "renderable", "message_id_once"}
+#: tests/api/test_schema_rules.py makes each happen (the signature's, with registered keys:
+#: tests/security/test_sender_signatures.py).
+API_RULES = {
+    "json_media_type",
+    "body_size",
+    "sender_is_the_token",
+    "renderable",
+    "message_id_once",
+    "sender_signature_verifies",
+}
 
 
 def test_every_published_rule_has_a_case() -> None:
