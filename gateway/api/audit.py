@@ -51,6 +51,10 @@ class ChainVerification(BaseModel):
     first_bad_seq: int | None
     problem: str | None
     head: str | None = Field(description="SEQ:SHA256 of the newest entry; keep it elsewhere")
+    keyed: bool = Field(
+        default=False,
+        description="the chain is keyed (HMAC under the gateway's key) and its head signed",
+    )
 
 
 @router.get(
@@ -92,4 +96,5 @@ async def verify_audit(
         "first_bad_seq": report.first_bad_seq,
         "problem": report.problem,
         "head": str(report.head) if report.head else None,
+        "keyed": report.keyed,
     }

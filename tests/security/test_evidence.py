@@ -102,8 +102,14 @@ async def test_delivered_evidence_verifies_with_the_published_keys_alone(
             f"/v1/deliveries/{delivery_id}/evidence",
             headers={"Authorization": f"Bearer {tokens.sender('RS')}"},
         )
+        audit = await client.get(
+            "/v1/audit/verify", headers={"Authorization": f"Bearer {tokens.auditor}"}
+        )
     assert own.status_code == 200, own.text
     assert foreign.status_code == 404
+    # The same process keyed the audit entries of that intake and signed their head.
+    assert audit.json()["intact"] is True
+    assert audit.json()["keyed"] is True
     (stored,) = own.json()["records"]
     record = verify_offline(stored["jws"], jwks)
     (arrived,) = simulators.simulator("pcc_see").inbox()
