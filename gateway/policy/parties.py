@@ -76,6 +76,8 @@ class Instrument:
     title: str
     cite: str
     entries: tuple[PartyEntry, ...]
+    # The file the instrument is defined in: the shared table or a channel's own.
+    file: Path = Path()
 
     def entry(self, country: str) -> PartyEntry | None:
         """The country's entry in this instrument, or None when it is not listed."""
@@ -254,4 +256,4 @@ def _instrument(name: object, body: object, path: Path) -> Instrument:
     for key in ("title", "cite"):
         if not isinstance(body.get(key), str) or not body[key].strip():
             raise PolicyLoadError(path, f"instrument {name}: {key} is required")
-    return Instrument(name, body["title"], body["cite"], entries)
+    return Instrument(name, body["title"], body["cite"], entries, path)

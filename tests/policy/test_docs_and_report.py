@@ -1,26 +1,36 @@
-"""docs/rules.md matches the packs; check_report's shape for per-recipient channels."""
+"""docs/rules.md and the channel pages match the packs; check_report's shape for
+per-recipient channels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from gateway.policy import Decision, Finding, PolicyEngine, check_report
-from gateway.policy.docs import OUTPUT, render_rules_doc
+from gateway.policy.docs import CHANNEL_DOCS, OUTPUT, rendered_docs
 
 
-def test_rules_doc_is_up_to_date(engine: PolicyEngine) -> None:
-    expected = render_rules_doc(engine)
-    assert OUTPUT.read_text(encoding="utf-8") == expected, (
-        "docs/rules.md is stale: run python -m gateway.policy.docs"
-    )
+def test_rules_docs_are_up_to_date(engine: PolicyEngine) -> None:
+    """docs/rules.md and one page per channel with a pack, no page for a channel without."""
+    expected = rendered_docs(engine)
+    for path, text in expected.items():
+        assert path.is_file(), f"{path} is missing: run python -m gateway.policy.docs"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} is stale: run python -m gateway.policy.docs"
+        )
+    pages = set((OUTPUT.parent / CHANNEL_DOCS).glob("*.md"))
+    assert pages == set(expected) - {OUTPUT}, "a channel page without a channel"
 
 
-def test_rules_doc_names_every_rule_and_citation(engine: PolicyEngine) -> None:
-    text = render_rules_doc(engine)
+def test_rules_docs_name_every_rule_and_citation(engine: PolicyEngine) -> None:
+    docs = rendered_docs(engine)
     for pack, rule in engine.rules():
-        assert f"`{rule.id}`" in text
-        assert rule.cite.split(";")[0] in text
-        assert pack.sha256 in text
+        page = docs[OUTPUT.parent / CHANNEL_DOCS / f"{pack.channel}.md"]
+        assert f"`{rule.id}`" in page
+        assert rule.cite.split(";")[0] in page
+        assert pack.sha256 in page
+    shared = docs[OUTPUT]
+    assert all(f"`{i}`" not in shared for i in ("selec_members", "interpol_members"))
+    assert "`convention_108`" in shared
 
 
 @dataclass(frozen=True)

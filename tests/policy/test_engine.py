@@ -138,7 +138,9 @@ def test_a_channels_own_instruments_come_and_go_with_its_folder(
     assert "europol" in without.channels()
     assert without.parties.digest != loaded.parties.digest
     again = PolicyEngine.load(mappings_copy, extra_dirs=[outside])
-    assert again.parties.instruments["selec_members"] == loaded.parties.instruments["selec_members"]
+    moved = again.parties.instruments["selec_members"]
+    assert moved.entries == loaded.parties.instruments["selec_members"].entries
+    assert moved.file == outside / "selec" / "parties.yaml"
 
 
 def test_an_instrument_defined_twice_names_both_files(mappings_copy: Path) -> None:
