@@ -69,12 +69,18 @@ def next_steps(name: str, root: Path) -> str:
     from adapters._scaffold.scaffold import class_name
 
     outside = "" if root.resolve() == REPO_ROOT else f" --adapter-root {root}"
+    # The rules pages are written for the channels of this repository's mappings.
+    page = (
+        ""
+        if outside
+        else f"; then\n     write docs/channels/{name}.md: python -m gateway.policy.docs"
+    )
     return (
         "\nNext steps:\n"
         f"  1. write the legal basis into mappings/{name}/rules.yaml: the instrument and each\n"
         "     rule's citation (a pack that still cites TODO refuses to load); each rule's passing\n"
         f"     and failing case in mappings/{name}/cases.yaml, and the parties facts of the\n"
-        f"     instruments only this channel relies on in mappings/{name}/parties.yaml\n"
+        f"     instruments only this channel relies on in mappings/{name}/parties.yaml{page}\n"
         f"  2. write the golden payloads: python -m contract_tests.refresh {name}{outside}\n"
         f"  3. run the conformance kit: pytest contract_tests --kit-channel {name}{outside}\n"
         "  4. register the entry point in pyproject.toml under\n"
