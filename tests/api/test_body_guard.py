@@ -224,6 +224,7 @@ def test_a_200_mb_upload_without_a_token_is_401_with_flat_memory(
         {
             "MARRI_DATABASE_URL": sqlite_url,
             "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+            "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
             "MARRI_WORKER_ENABLED": "false",
             "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
         },

@@ -27,6 +27,7 @@ def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
         **os.environ,
         "MARRI_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
         "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+        "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
         "MARRI_CHANNELS_FILE": str(tmp_path / "channels.json"),
         "MARRI_SANDBOX_TOKENS": str(tmp_path / "tokens.json"),
     }

@@ -38,6 +38,7 @@ def test_two_processes_accept_durably_and_stop_together(db_url: str, tmp_path: P
         {
             "MARRI_DATABASE_URL": db_url,
             "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+            "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
             "MARRI_WORKER_ENABLED": "false",
             "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
         },

@@ -20,6 +20,7 @@ def test_serves_https_with_the_given_certificate(tmp_path: Path) -> None:
         {
             "MARRI_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
             "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+            "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
             "MARRI_WORKER_ENABLED": "false",
             "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
         },

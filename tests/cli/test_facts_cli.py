@@ -15,6 +15,7 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     env = {
         "MARRI_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}",
         "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+        "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
         "MARRI_SANDBOX_TOKENS": str(tmp_path / "no-sandbox-tokens.json"),
     }
     assert run("db", "upgrade", env=env).returncode == 0

@@ -38,6 +38,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayP
         {
             "MARRI_DATABASE_URL": url,
             "MARRI_KEY_FILE": str(tmp / "keys.json"),
+            "MARRI_SIGNING_KEY_FILE": str(tmp / "signing-key.json"),
             "MARRI_WORKER_ENABLED": "false",
             "MARRI_TEST_LOG": str(tmp / "gateway.log"),
         },

@@ -40,6 +40,7 @@ def test_sigterm_hands_back_in_flight_deliveries(db_url: str, tmp_path: Path) ->
             **os.environ,
             "MARRI_DATABASE_URL": db_url,
             "MARRI_KEY_FILE": str(key_file),
+            "MARRI_SIGNING_KEY_FILE": str(key_file.parent / "signing-key.json"),
             "MARRI_CHANNELS_FILE": str(channels),
             "MARRI_WORKER_POLL_INTERVAL_S": "0.05",
         }
@@ -77,6 +78,7 @@ def test_serve_runs_the_worker_and_stops_it_on_sigterm(db_url: str, tmp_path: Pa
             {
                 "MARRI_DATABASE_URL": db_url,
                 "MARRI_KEY_FILE": str(key_file),
+                "MARRI_SIGNING_KEY_FILE": str(key_file.parent / "signing-key.json"),
                 "MARRI_CHANNELS_FILE": str(channels),
                 "MARRI_WORKER_POLL_INTERVAL_S": "0.05",
                 "MARRI_TEST_LOG": str(tmp_path / "serve.log"),
