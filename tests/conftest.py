@@ -40,6 +40,20 @@ def _postgres_admin_url() -> str | None:
         return None
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Commands run in process (``sandbox`` sets its defaults with ``os.environ.setdefault``)
+    must not leave their environment, or settings cached from it, to the tests after them."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+        from gateway.config import get_settings
+
+        get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session."""

@@ -28,6 +28,10 @@ class JsonEcho:
             return ["$: not JSON"]
         return [] if isinstance(doc, dict) and "id" in doc else ["$.id: required"]
 
+    def without_signature(self, body: bytes) -> bytes:
+        """Unsigned: the simulator reads the body as sent."""
+        return body
+
 
 def read_receipt(reply: HttpReply) -> Receipt:
     doc = json.loads(reply.body)
