@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import email.utils
 import functools
-import json
 import ssl
 import time
 import weakref
@@ -34,6 +33,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from adapters._shape import RestShape
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import DeliveryError, OutcomeUnknown, PermanentError, TransientError
 
@@ -50,6 +50,9 @@ __all__ = [
 
 MAX_IN_FLIGHT = 8
 RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+_DEFAULT_SHAPE = RestShape()
 
 
 @dataclass(frozen=True)
@@ -238,15 +241,27 @@ class HttpChannel:
                 return reply
 
     async def send(
-        self, payload: Payload, context: SendContext, parse_reply: ReplyParser
+        self,
+        payload: Payload,
+        context: SendContext,
+        parse_reply: ReplyParser,
+        shape: RestShape = _DEFAULT_SHAPE,
     ) -> Receipt:
-        """Deliver ``payload``; a 2xx reply becomes a Receipt through ``parse_reply``."""
+        """Deliver ``payload`` to ``shape``'s endpoint; a reply with a status the shape declares
+        delivered or duplicate becomes a Receipt through ``parse_reply``. Another 2xx is an
+        unknown outcome: the destination may have stored it, but not as the profile says."""
         reply = await self.exchange(
-            context.url, payload.body, wire_headers(payload, context), context
+            shape.url(context.url), payload.body, wire_headers(payload, context), context
         )
-        error = classify_status(self.channel, reply.status, reply.headers)
-        if error is not None:
-            raise error
+        if reply.status not in shape.duplicate:
+            error = classify_status(self.channel, reply.status, reply.headers)
+            if error is not None:
+                raise error
+            if reply.status not in shape.success:
+                raise OutcomeUnknown(
+                    f"{self.channel}: HTTP {reply.status} is not a declared success",
+                    http_status=reply.status,
+                )
         try:
             return parse_reply(reply)
         except DeliveryError:
@@ -345,15 +360,3 @@ async def _stream_post(
         )
     finally:
         await response.aclose()
-
-
-def parse_json_receipt(reply: HttpReply) -> Receipt:
-    """``{"reference": str, "duplicate": bool}`` -> ``Receipt``; anything else is unreadable
-    (the caller turns the exception into OutcomeUnknown: the request may have been processed)."""
-    data = json.loads(reply.body)
-    reference = data["reference"]
-    if not isinstance(reference, str) or not reference:
-        raise ValueError("receipt without a reference")
-    return Receipt(
-        reference=reference, http_status=reply.status, duplicate=bool(data.get("duplicate"))
-    )

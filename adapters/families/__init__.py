@@ -9,9 +9,11 @@ a destination, so a channel subclasses one and adds only what is its own::
         ├── XmlHttpAdapter (xml_http.py)  XML documents checked by root element's XSD
         └── JsonHttpAdapter (json_http.py)  JSON documents checked by one JSON Schema
 
-The REST families answer with JSON receipts (``{"reference", "duplicate"}``); SOAP channels read
-``Reference`` and ``Duplicate`` from the operation's output. A channel whose receipt differs
-overrides ``read_receipt`` (REST) or ``read_result`` (SOAP).
+The REST families declare their transport shape in ``transport`` (``adapters/_shape.py``:
+endpoint path, success and duplicate statuses, where the receipt's reference and duplicate
+flag sit); the default is a JSON receipt ``{"reference", "duplicate"}`` at the configured URL
+on any 2xx. SOAP channels read ``Reference`` and ``Duplicate`` from the operation's output. A
+receipt no shape describes overrides ``read_receipt`` (REST) or ``read_result`` (SOAP).
 """
 
 from adapters.families.http import HttpAdapter
