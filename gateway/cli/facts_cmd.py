@@ -1,6 +1,7 @@
 """``facts list|confirm|withdraw|set``: a legal officer keeps the parties table's facts.
 
-Changes are stored in the database over the shipped ``mappings/parties.yaml`` and take effect
+Changes are stored in the database over the shipped parties files (``mappings/parties.yaml``
+and each channel's ``mappings/<channel>/parties.yaml``) and take effect
 on the next decision of every gateway process; a change prints the held deliveries it
 released. Each command acts with a legal officer's token (``--token`` or ``MARRI_TOKEN``; in
 the sandbox, its ``legal`` token), which the audit log names with the source given.

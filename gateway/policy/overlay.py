@@ -1,4 +1,4 @@
-"""Legal officers' changes to the parties table, laid over the shipped ``parties.yaml``.
+"""Legal officers' changes to the parties table, laid over the shipped parties files.
 
 A change (confirm, withdraw or set) is stored in the database as the whole entry it leaves
 behind, with who made it, when, and the source they gave. The newest change for an

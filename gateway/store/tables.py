@@ -356,7 +356,7 @@ inbound_cursors = Table(
 
 
 # Legal officers' changes to the parties table, never updated or deleted: the newest row per
-# (instrument, country) is laid over mappings/parties.yaml, and the highest seq is the facts
+# (instrument, country) is laid over the shipped parties files, and the highest seq is the facts
 # version every process compares before it decides.
 fact_changes = Table(
     "fact_changes",
