@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, not_, or_, select, update
 
-from gateway.events.outbox import EventType, event_rank, record_event
+from gateway.events.outbox import (
+    EventType,
+    event_rank,
+    record_event,
+    subscriber_agency,
+    token_joined,
+)
 from gateway.security.audit import append_audit
 from gateway.store.states import PRIORITY_RANK, DeliveryState
 from gateway.store.tables import deliveries, inbound_messages, messages, utcnow
@@ -98,10 +104,12 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
         select(
             messages.c.retention_until,
             messages.c.sender_country,
-            messages.c.sender_agency,
+            subscriber_agency(),
             messages.c.kind,
             messages.c.priority,
-        ).where(messages.c.id == message_id, messages.c.purged_at.is_(None))
+        )
+        .select_from(token_joined())
+        .where(messages.c.id == message_id, messages.c.purged_at.is_(None))
     ).first()
     if row is None:
         return None
@@ -166,7 +174,7 @@ def _purge_one(conn: Connection, message_id: str, now: datetime) -> int | None:
         conn,
         type=EventType.MESSAGE_EXPIRED,
         country=row.sender_country,
-        agency=row.sender_agency,
+        agency=row.subscriber_agency,
         message_id=message_id,
         rank=event_rank(row.kind, PRIORITY_RANK.get(row.priority, 2)),
         data={"message_id": message_id, "cancelled_deliveries": int(cancelled)},

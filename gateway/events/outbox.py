@@ -16,9 +16,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import ColumnElement, Connection, FromClause, Join, func, select, text
 
-from gateway.store.tables import deliveries, events, messages, notifications, subscriptions
+from gateway.store.tables import (
+    api_tokens,
+    deliveries,
+    events,
+    messages,
+    notifications,
+    subscriptions,
+)
+
+
+def subscriber_agency() -> ColumnElement[str]:
+    """The agency whose subscriptions hear of a message: the agency of the token that sent it
+    (subscriptions belong to tokens), or the message's own ``sender.agency`` when the token
+    names none or is gone. Select it with ``messages`` outer-joined by ``token_joined``."""
+    return func.coalesce(api_tokens.c.agency, messages.c.sender_agency).label("subscriber_agency")
+
+
+def token_joined(table: FromClause = messages) -> Join:
+    """``table`` (``messages`` or a join that holds it) with the sending token's row, if any."""
+    return table.outerjoin(api_tokens, api_tokens.c.id == messages.c.token_id)
 
 
 class EventType(StrEnum):
@@ -161,10 +180,12 @@ def record_delivery_events(
             deliveries.c.last_error_class,
             deliveries.c.priority_rank,
             messages.c.sender_country,
-            messages.c.sender_agency,
+            subscriber_agency(),
             messages.c.kind,
         )
-        .join(messages, messages.c.id == deliveries.c.message_id)
+        .select_from(
+            token_joined(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
+        )
         .where(deliveries.c.id.in_(list(delivery_ids)))
         .order_by(deliveries.c.id)
     ).all()
@@ -186,7 +207,7 @@ def record_delivery_events(
             conn,
             type=type,
             country=row.sender_country,
-            agency=row.sender_agency,
+            agency=row.subscriber_agency,
             message_id=row.message_id,
             rank=event_rank(row.kind, row.priority_rank),
             data=data,

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from gateway.events.outbox import EventType, event_rank, record_event
+from gateway.events.outbox import (
+    EventType,
+    event_rank,
+    record_event,
+    subscriber_agency,
+    token_joined,
+)
 from gateway.exchange.hooks import ReplyStored, register_reply_hook
 from gateway.store.states import PRIORITY_RANK
 from gateway.store.tables import messages
@@ -19,10 +25,12 @@ def record_reply_event(conn: Connection, stored: ReplyStored) -> None:
     original = conn.execute(
         select(
             messages.c.sender_country,
-            messages.c.sender_agency,
+            subscriber_agency(),
             messages.c.kind,
             messages.c.priority,
-        ).where(messages.c.id == stored.message_id)
+        )
+        .select_from(token_joined())
+        .where(messages.c.id == stored.message_id)
     ).first()
     if original is None:
         return
@@ -30,7 +38,7 @@ def record_reply_event(conn: Connection, stored: ReplyStored) -> None:
         conn,
         type=EventType.REPLY_RECEIVED,
         country=original.sender_country,
-        agency=original.sender_agency,
+        agency=original.subscriber_agency,
         message_id=stored.message_id,
         rank=event_rank(original.kind, PRIORITY_RANK.get(original.priority, 2)),
         data={

@@ -181,3 +181,51 @@ async def test_release_and_reject_are_told_with_the_review(
         ("delivery.rejected", rejected, "cancelled"),
         ("delivery.released", released, "queued"),
     ]
+
+
+async def test_a_subscription_hears_of_what_its_token_sent_whatever_agency_it_names(
+    client: httpx.AsyncClient, tokens: Tokens, context: Any
+) -> None:
+    """Subscriptions belong to the token's agency; a national hub's token may send for a unit
+    that names itself differently (the examples' agencies are not the test tokens')."""
+    from sqlalchemy import select
+
+    from gateway.store.tables import events, notifications
+
+    body = {"url": "https://93.184.215.14/hook", "event_types": ["delivery.held"]}
+    subscribed: dict[str, str] = {}
+    held: dict[str, int] = {}
+    for path in example_paths():
+        data = example(path.name)
+        country = data["sender"]["country"]
+        assert not data["sender"]["agency"].startswith("Test agency")
+        if country not in subscribed:
+            made = await client.post(
+                "/v1/subscriptions", json=body, headers=auth(tokens.sender(country))
+            )
+            assert made.status_code == 201, made.text
+            subscribed[country] = made.json()["id"]
+        data["message_id"] = str(uuid.uuid4())
+        answer = await client.post(
+            "/v1/messages", content=dumps(data), headers=auth(tokens.sender(country))
+        )
+        assert answer.status_code == 202, answer.text
+        states = [d["state"] for d in answer.json()["deliveries"]]
+        held[country] = held.get(country, 0) + states.count("held")
+    assert sum(held.values()) > 0, "the examples should include a delivery held for review"
+
+    def told(conn: Any) -> dict[str, int]:
+        rows = conn.execute(
+            select(notifications.c.subscription_id, events.c.agency).join(
+                events, events.c.seq == notifications.c.event_seq
+            )
+        ).all()
+        assert {r.agency for r in rows} <= {f"Test agency {c}" for c in subscribed}
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row.subscription_id] = counts.get(row.subscription_id, 0) + 1
+        return counts
+
+    counts = context.store.read_sync(told)
+    for country, subscription_id in subscribed.items():
+        assert counts.get(subscription_id, 0) == held[country], country
