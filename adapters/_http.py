@@ -33,6 +33,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from adapters._remote import remote_error_of
 from adapters._shape import RestShape
 from adapters.base import Payload, Receipt, SendContext
 from adapters.errors import DeliveryError, OutcomeUnknown, PermanentError, TransientError
@@ -93,17 +94,24 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-def classify_status(channel: str, status: int, headers: httpx.Headers) -> DeliveryError | None:
-    """The error an HTTP status means for a delivery, or None for 2xx."""
+def classify_status(
+    channel: str, status: int, headers: httpx.Headers, body: bytes = b""
+) -> DeliveryError | None:
+    """The error an HTTP status means for a delivery, or None for 2xx; with the body, the
+    destination's own error code and text ride along as ``remote``."""
     if 200 <= status < 300:
         return None
+    remote = remote_error_of(body, headers.get("content-type"))
     if status in RETRYABLE_STATUSES or status >= 500:
         return TransientError(
             f"{channel}: destination answered HTTP {status}",
             http_status=status,
             retry_after_s=parse_retry_after(headers.get("retry-after")),
+            remote=remote,
         )
-    return PermanentError(f"{channel}: destination answered HTTP {status}", http_status=status)
+    return PermanentError(
+        f"{channel}: destination answered HTTP {status}", http_status=status, remote=remote
+    )
 
 
 def _tls_failure(exc: BaseException) -> bool:
@@ -237,6 +245,8 @@ class HttpChannel:
                     raise
                 span.set_attribute("http.response.status_code", reply.status)
                 if reply.status >= 400:
+                    # The HTTP conventions' error.type of an answered call is its status code.
+                    span.set_attribute("error.type", str(reply.status))
                     span.set_status(Status(StatusCode.ERROR, f"HTTP{reply.status}"))
                 return reply
 
@@ -254,7 +264,7 @@ class HttpChannel:
             shape.url(context.url), payload.body, wire_headers(payload, context), context
         )
         if reply.status not in shape.duplicate:
-            error = classify_status(self.channel, reply.status, reply.headers)
+            error = classify_status(self.channel, reply.status, reply.headers, reply.body)
             if error is not None:
                 raise error
             if reply.status not in shape.success:

@@ -18,7 +18,8 @@ exceptions become ours::
     2xx reply zeep cannot read (any shape) ....... OutcomeUnknown
     non-2xx reply that is no fault ............... by HTTP status (see adapters/_http.py)
 
-Fault strings are never copied into our errors: destinations may echo personal data in them.
+Fault strings are never copied into our error messages (destinations may echo personal data
+in them); code and string ride along as the error's ``remote``, for the gateway to scrub.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ from zeep.transports import AsyncTransport, Transport
 from adapters._http import HttpChannel, HttpReply, classify_status, wire_headers
 from adapters._xml import XmlError, load_xsd, parse_xml, serialize, xsd_problems
 from adapters.base import Payload, Receipt, SendContext
-from adapters.errors import DeliveryError, OutcomeUnknown, PermanentError, TransientError
+from adapters.errors import (
+    DeliveryError,
+    OutcomeUnknown,
+    PermanentError,
+    RemoteError,
+    TransientError,
+)
 
 __all__ = [
     "SOAP_CONTENT_TYPE",
@@ -154,7 +161,10 @@ def translate_zeep_errors(channel: str, status: int, headers: httpx.Headers) -> 
                 ) from exc
             raise by_status from exc
         code = str(exc.code).rsplit(":", 1)[-1]
-        raise error_class(f"{channel}: SOAP fault {code}", http_status=status) from exc
+        remote = RemoteError.bounded(str(exc.code), exc.message)
+        raise error_class(
+            f"{channel}: SOAP fault {code}", http_status=status, remote=remote
+        ) from exc
     except (TransportError, ZeepError, etree.LxmlError, XmlError, LookupError, TypeError) as exc:
         # zeep also fails with IndexError/KeyError/TypeError on well-formed replies of an
         # unexpected shape (an empty Body, say): unreadable all the same.
@@ -253,7 +263,7 @@ class SoapService:
         headers.setdefault("SOAPAction", f'"{self.soap_action}"')
         reply: HttpReply = await transport.post(context.url, payload.body, headers)
         if reply.status in _ALWAYS_RETRY:
-            error = classify_status(self.channel, reply.status, reply.headers)
+            error = classify_status(self.channel, reply.status, reply.headers, reply.body)
             assert error is not None
             raise error
         with translate_zeep_errors(self.channel, reply.status, reply.headers):

@@ -13,6 +13,8 @@ the next arriving request:
                                     {"kind": "soap_client_fault"}, {"kind": "soap_server_fault"},
                                     {"kind": "answer", "seconds": 0.5, "mode": "push"},
                                     {"kind": "tamper"}]}
+                        a ``status`` or SOAP fault may name the destination's own error:
+                        {"kind": "status", "status": 400, "code": "E_REF", "text": "..."}
     DELETE /_sim/faults     clear the queue
     POST /_sim/keys         the gateway's published JWK set ({"keys": [...]}): from then on
                             every payload must carry a valid gateway signature (``null``: off)
@@ -107,6 +109,9 @@ class Fault:
     # ``answer``: push or hold (default: as the channel answers), and parts of the reply.
     mode: str | None = None
     answer: Mapping[str, str] = field(default_factory=dict)
+    # ``status`` and SOAP faults: the destination's own error code and text in the reply.
+    code: str | None = None
+    text: str | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Fault:
@@ -127,6 +132,8 @@ class Fault:
             seconds=float(raw.get("seconds", 0.0)),
             mode=mode,
             answer={str(k): str(v) for k, v in options.items()},
+            code=None if raw.get("code") is None else str(raw["code"]),
+            text=None if raw.get("text") is None else str(raw["text"]),
         )
 
     def plan(self) -> AnswerPlan:
@@ -205,8 +212,11 @@ class ChannelSimulator:
             status = 400
         elif fault.kind == "soap_server_fault":
             status = 500
-        body = json.dumps({"error": f"injected {fault.kind}"}).encode()
-        return SimReply(status, body, "application/json", headers)
+        error = {
+            "code": fault.code or f"injected_{fault.kind}",
+            "message": fault.text or f"injected {fault.kind}",
+        }
+        return SimReply(status, json.dumps({"error": error}).encode(), "application/json", headers)
 
     def malformed_reply(self) -> SimReply:
         return SimReply(200, b'{"reference": ', "application/json")

@@ -67,14 +67,14 @@ class SoapSimulator(ChannelSimulator):
         return SimReply(500, fault_envelope("Client", text), SOAP_CONTENT_TYPE)
 
     def fault_reply(self, fault: Fault) -> SimReply:
-        if fault.kind == "soap_client_fault":
-            return SimReply(
-                500, fault_envelope("Client", "injected client fault"), SOAP_CONTENT_TYPE
-            )
-        if fault.kind == "soap_server_fault":
-            return SimReply(
-                500, fault_envelope("Server", "injected server fault"), SOAP_CONTENT_TYPE
-            )
+        for kind, code, default in (
+            ("soap_client_fault", "Client", "injected client fault"),
+            ("soap_server_fault", "Server", "injected server fault"),
+        ):
+            if fault.kind == kind:
+                faultcode = f"{code}.{fault.code}" if fault.code else code
+                envelope = fault_envelope(faultcode, fault.text or default)
+                return SimReply(500, envelope, SOAP_CONTENT_TYPE)
         return super().fault_reply(fault)
 
     def malformed_reply(self) -> SimReply:

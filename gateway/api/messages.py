@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.api.body import read_json_body
 from gateway.api.deps import caller_for, get_context
+from gateway.api.errors import STATUS
 from gateway.api.models import AcceptedMessage, ErrorBody, MessageList, MessageStatusOut
 from gateway.errors import ErrorKind, GatewayError
 from gateway.schema import SCHEMA_ID
@@ -18,6 +19,7 @@ from gateway.security.identity import Identity
 from gateway.security.sender_signature import CODES, SIGNATURE_HEADER
 from gateway.services.permissions import Action
 from gateway.store.states import DeliveryState
+from gateway.telemetry import http_server_span, set_attributes
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 
@@ -80,10 +82,14 @@ async def submit_message(
 ) -> JSONResponse:
     """Accept a canonical message: 202 with its deliveries, 200 replaying an identical repeat."""
     context = get_context(request)
-    raw = await read_json_body(request, context.settings.max_body_bytes)
-    answer = await context.intake.accept(
-        raw, identity, traceparent=request.headers.get("traceparent"), signature=signature
-    )
+    with http_server_span("POST", "/v1/messages", request.headers.get("traceparent")) as span:
+        try:
+            raw = await read_json_body(request, context.settings.max_body_bytes)
+            answer = await context.intake.accept(raw, identity, signature=signature)
+        except GatewayError as exc:
+            set_attributes(span, **{"http.response.status_code": STATUS[exc.kind]})
+            raise
+        set_attributes(span, **{"http.response.status_code": answer.status})
     return JSONResponse(answer.body, status_code=answer.status)
 
 

@@ -135,6 +135,13 @@ class AcceptedMessage(BaseModel):
     )
 
 
+class RemoteErrorOut(BaseModel):
+    """The destination's own error code and text, bounded and scrubbed of what was sent."""
+
+    code: str | None
+    text: str | None
+
+
 class DeliveryStatus(BaseModel):
     """One delivery of a message as it stands now."""
 
@@ -148,6 +155,9 @@ class DeliveryStatus(BaseModel):
     next_attempt_at: datetime | None
     last_error_class: str | None
     last_http_status: int | None
+    last_remote: RemoteErrorOut | None = Field(
+        None, description="what the destination said at the latest attempt (scrubbed)"
+    )
     delivered_at: datetime | None
     payload_sha256: str | None
     payload_size: int | None

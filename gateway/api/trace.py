@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import caller_for, get_context
-from gateway.api.models import AnswerSummary, Decision, ErrorBody, SenderSummary
+from gateway.api.models import AnswerSummary, Decision, ErrorBody, RemoteErrorOut, SenderSummary
 from gateway.security.identity import Identity
 from gateway.services.permissions import Action
 
@@ -35,8 +35,11 @@ class AttemptOut(BaseModel):
     error_class: str | None
     http_status: int | None
     detail: str | None
+    remote: RemoteErrorOut | None = Field(
+        None, description="the destination's own error code and text, scrubbed and bounded"
+    )
     worker_id: str
-    trace_id: str | None = Field(description="the attempt's own trace (linked to the intake)")
+    trace_id: str | None = Field(description="the message's trace, which the attempt is part of")
     span_id: str | None
 
 

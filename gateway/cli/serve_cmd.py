@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from gateway.security.tokens import IssuedToken
 
 from gateway.cli._common import out, refuse
-from gateway.cli._process import block_absent_sniffio
+from gateway.cli._process import block_absent_sniffio, exit_with_parent
 from gateway.config import Settings, get_settings
 from gateway.sandbox_tokens import MARRI_PARTICIPANTS, load_sandbox_tokens, tokens_file
 
@@ -42,11 +43,15 @@ def run_server(
     import uvicorn
 
     from gateway.api.app import create_app
+    from gateway.telemetry import configure_logging
 
+    configure_logging()
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": "info",
+        # uvicorn's own dictConfig would replace the JSON lines with its text lines.
+        "log_config": None,
         "access_log": False,
         **(tls.uvicorn_options() if tls else {}),
     }
@@ -80,8 +85,11 @@ def api_process_app() -> FastAPI:
     """The app of one API process of ``serve --processes N``. uvicorn spawns each in a fresh
     interpreter, which gets the process set-up here before it builds its context."""
     block_absent_sniffio()
+    exit_with_parent()
     from gateway.api.app import app_from_environment
+    from gateway.telemetry import configure_logging
 
+    configure_logging()
     return app_from_environment()
 
 
@@ -143,9 +151,9 @@ def serve(
     run_server(get_settings(), host, port, processes=processes, tls=server_tls(tls_cert, tls_key))
 
 
-def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
+def _ensure_sandbox_tokens(settings: Settings) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Create the sandbox's tokens once: a sender per MARRI participant, operator, approver,
-    legal officer and auditor."""
+    legal officer and auditor; with the names of those created now."""
     from gateway.security.tokens import issue_token
     from gateway.services.permissions import Role
     from gateway.store.engine import Store
@@ -162,7 +170,7 @@ def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     # A file from an older sandbox keeps its tokens and gains the roles added since.
     missing = [(name, spec) for name, spec in wanted if name not in existing]
     if not missing:
-        return existing
+        return existing, []
     store = Store(settings.database_url)
     tokens: dict[str, dict[str, str]] = dict(existing)
     try:
@@ -188,7 +196,7 @@ def _ensure_sandbox_tokens(settings: Settings) -> dict[str, dict[str, str]]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(tokens, handle, indent=2)
-    return tokens
+    return tokens, [name for name, _ in missing]
 
 
 def _keys_or_exit(settings: Settings) -> SigningKeys:
@@ -256,17 +264,24 @@ def sandbox(
     out.print("  replies       every channel answers each message after 2 s (push or poll)")
     allowed = ", ".join(settings.webhook_allowed_networks) or "public hosts only"
     out.print(f"  webhooks      public hosts and {allowed}")
-    tokens = _ensure_sandbox_tokens(settings)
+    tokens, created = _ensure_sandbox_tokens(settings)
     base = f"http://{host}:{port}"
     out.print(f"  API docs      {base}/docs")
     out.print(f"  schema        {base}/v1/schema")
     out.print(f"  console       {base}/console")
     out.print(f"  tokens        {tokens_file()} (mode 0600)")
-    for name, entry in tokens.items():
-        out.print(f"    {name:<10} {entry['token']}")
+    print_tokens(tokens, created, terminal=sys.stdout.isatty())
     example = "examples/al-victim-identification-pcc-see.json"
     out.print(f"  send one:     .venv/bin/marri-gateway send {example}")
     run_server(settings, host, port)
+
+
+def print_tokens(tokens: dict[str, dict[str, str]], created: list[str], *, terminal: bool) -> None:
+    """Each token's name; its secret only once, when it was just made and the output is a
+    terminal. Redirected output is a log, and a log must hold no tokens: the file has them."""
+    for name in tokens:
+        shown = tokens[name]["token"] if terminal and name in created else "(in the tokens file)"
+        out.print(f"    {name:<10} {shown}")
 
 
 def register(app: typer.Typer) -> None:

@@ -65,9 +65,10 @@ def render_trace(view: dict[str, Any]) -> RenderableType:
             Text(d["state"], style=STATE_STYLES.get(d["state"], "")),
             decision,
             payload,
-            str(d["attempt_count"]),
+            str(len(d["attempts"])),
             receipt,
         )
+    said = [(d, a) for d in view["deliveries"] for a in d["attempts"] if a.get("remote")]
 
     timeline = Table(title="Timeline", title_justify="left", show_edge=False, expand=False)
     for column in ("at", "event", "channel", "what"):
@@ -76,6 +77,19 @@ def render_trace(view: dict[str, Any]) -> RenderableType:
         where = (e.get("channel") or "") + (f"→{e['recipient']}" if e.get("recipient") else "")
         timeline.add_row(_time(e["at"]), e["type"], where, e["summary"])
     parts: list[RenderableType] = [header, Text(""), deliveries, Text(""), timeline]
+    if said:
+        failures = Table(title="What destinations said", title_justify="left", expand=False)
+        for column in ("channel", "attempt", "HTTP", "code", "text"):
+            failures.add_column(column)
+        for d, a in said:
+            failures.add_row(
+                d["channel"],
+                str(a["number"]),
+                str(a["http_status"] or "-"),
+                a["remote"]["code"] or "-",
+                a["remote"]["text"] or "-",
+            )
+        parts[3:3] = [Text(""), failures]
     if view.get("replies"):
         replies = Table(title="Replies", title_justify="left", expand=False)
         for column in ("received", "channel", "answer", "reference", "via", "status", "raw codes"):

@@ -5,7 +5,6 @@ in-flight attempts finish within ``--grace-s`` and hands back the rest."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -30,10 +29,11 @@ def worker(
     from gateway.cli.serve_cmd import context_or_exit
     from gateway.delivery.runner import run_workers_until_signalled
     from gateway.exchange.poller import running_pollers
+    from gateway.telemetry import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # One line per HTTP request would drown the worker's own events.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # JSON lines as serve writes them; one line per HTTP request would drown the worker's own
+    # events, so httpx logs warnings only.
+    configure_logging()
     settings = get_settings()
     if not settings.all_channels():
         err.print("no channels are configured (MARRI_CHANNELS or MARRI_CHANNELS_FILE)")

@@ -27,9 +27,29 @@ from gateway.delivery.schedule import Step, next_step
 from gateway.security.keys import KeyringRefresher
 from gateway.store.crypto import Keyring, KeyringError, payload_aad
 from gateway.store.states import DeliveryState
+from gateway.telemetry.logs import log_event
 from gateway.telemetry.spans import attempt_span, current_traceparent
 
 log = logging.getLogger("gateway.delivery")
+
+
+def log_attempt(item: ClaimedDelivery, verdict: Verdict, step: Step) -> None:
+    """One line per attempt, inside its span (so with its trace and span id): ids, number,
+    where the delivery goes next, error class and status; never the destination's text."""
+    log_event(
+        log,
+        logging.INFO,
+        "delivery.attempt",
+        **{
+            "marri.delivery.id": item.id,
+            "marri.message.id": item.message_id,
+            "marri.channel": item.channel,
+            "marri.attempt.number": item.attempt_number,
+            "marri.delivery.state": step.state.value,
+            "error.type": verdict.error_class,
+            "http.response.status_code": verdict.http_status,
+        },
+    )
 
 
 class SendBudgetExceeded(OutcomeUnknown):
@@ -104,8 +124,9 @@ class AttemptRunner:
             channel=item.channel,
             delivery_id=item.id,
             message_id=item.message_id,
-            attempt=item.attempts,
+            attempt=item.attempt_number,
             creation_traceparent=item.traceparent,
+            previous_traceparent=item.previous_traceparent,
             recipient=item.recipient,
         ) as span:
             if item.deadline_at is not None and started > item.deadline_at:
@@ -114,8 +135,8 @@ class AttemptRunner:
                 step = Step(DeliveryState.FAILED, reason="deadline")
                 ended = self.clock()
             else:
-                result = await self._send(lane, item, current_traceparent())
-                verdict = classify_result(result)
+                sent, result = await self._send(lane, item, current_traceparent())
+                verdict = classify_result(result, sent)
                 ended = self.clock()
                 step = next_step(
                     verdict,
@@ -127,6 +148,7 @@ class AttemptRunner:
             span.record_outcome(
                 step.state.value, error_class=verdict.error_class, http_status=verdict.http_status
             )
+            log_attempt(item, verdict, step)
             record = AttemptRecord(
                 started, ended, (time.monotonic() - began) * 1000, span.trace_id, span.span_id
             )
@@ -134,8 +156,9 @@ class AttemptRunner:
 
     async def _send(
         self, lane: ChannelLane, item: ClaimedDelivery, traceparent: str | None
-    ) -> Receipt | BaseException:
-        """The adapter's receipt, or the exception that stands for the attempt's result."""
+    ) -> tuple[Payload | None, Receipt | BaseException]:
+        """The payload sent (when it could be opened) and the adapter's receipt, or the
+        exception that stands for the attempt's result."""
         context = SendContext(
             url=lane.settings.url,
             idempotency_key=item.idempotency_key,
@@ -145,19 +168,21 @@ class AttemptRunner:
             verify=lane.verify,
             max_reply_bytes=lane.settings.max_reply_bytes,
         )
+        payload: Payload | None = None
         try:
             async with asyncio.timeout(self.budget_s(lane.settings, item)):
                 if item.prior_state == DeliveryState.UNKNOWN.value:
                     reconciled = await self._reconcile(lane.adapter, item, context)
                     if reconciled is not None:
-                        return reconciled
-                return await lane.adapter.send(self.payloads.open(item), context)
+                        return None, reconciled
+                payload = self.payloads.open(item)
+                return payload, await lane.adapter.send(payload, context)
         except TimeoutError:
-            return SendBudgetExceeded("attempt exceeded its time budget")
+            return payload, SendBudgetExceeded("attempt exceeded its time budget")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            return exc
+            return payload, exc
 
     async def _reconcile(
         self, adapter: Adapter, item: ClaimedDelivery, context: SendContext

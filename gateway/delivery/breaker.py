@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.config import BreakerPolicy
@@ -113,8 +114,24 @@ def load_gate(conn: Connection, channel: str, now: datetime, *, lock: bool = Fal
     return _gate_of(conn.execute(query).one())
 
 
-def save_gate(conn: Connection, gate: ChannelGate, now: datetime) -> None:
-    """Write the gate in the caller's transaction, so it changes with the attempt it records."""
+_TRANSITION_COUNTERS = {
+    BreakerState.OPEN: channel_states.c.breaker_opened,
+    BreakerState.HALF_OPEN: channel_states.c.breaker_half_opened,
+    BreakerState.CLOSED: channel_states.c.breaker_closed,
+}
+
+
+def counted_transition(new: BreakerState) -> dict[str, Any]:
+    """The counter update of an UPDATE that sets the breaker to ``new``: one more when the
+    row's state (before the update) was another one."""
+    counter = _TRANSITION_COUNTERS[new]
+    changed = channel_states.c.breaker_state != new.value
+    return {counter.name: counter + case((changed, 1), else_=0)}
+
+
+def save_gate(conn: Connection, gate: ChannelGate, now: datetime, *, counted: bool = True) -> None:
+    """Write the gate in the caller's transaction, so it changes with the attempt it records;
+    a breaker transition is counted unless the write only puts back what was there before."""
     conn.execute(
         update(channel_states)
         .where(channel_states.c.channel == gate.channel)
@@ -124,6 +141,7 @@ def save_gate(conn: Connection, gate: ChannelGate, now: datetime) -> None:
             consecutive_failures=gate.consecutive_failures,
             open_until=gate.open_until,
             updated_at=now,
+            **(counted_transition(gate.breaker) if counted else {}),
         )
     )
 
@@ -141,9 +159,27 @@ def take_probe(conn: Connection, channel: str, now: datetime, probe_until: datet
             channel_states.c.paused.is_(False),
             (channel_states.c.open_until.is_(None)) | (channel_states.c.open_until <= now),
         )
-        .values(breaker_state=BreakerState.HALF_OPEN.value, open_until=probe_until, updated_at=now)
+        .values(
+            breaker_state=BreakerState.HALF_OPEN.value,
+            open_until=probe_until,
+            updated_at=now,
+            **counted_transition(BreakerState.HALF_OPEN),
+        )
     )
     return result.rowcount == 1
+
+
+def give_back_probe(conn: Connection, gate: ChannelGate, now: datetime) -> None:
+    """Put the breaker back as ``gate`` had it when a probe was taken but nothing was due to
+    probe with; the half-open it counted did not happen."""
+    save_gate(conn, gate, now, counted=False)
+    if gate.breaker is not BreakerState.HALF_OPEN:
+        counter = channel_states.c.breaker_half_opened
+        conn.execute(
+            update(channel_states)
+            .where(channel_states.c.channel == gate.channel, counter > 0)
+            .values({counter.name: counter - 1})
+        )
 
 
 def record_channel_result(
@@ -172,6 +208,7 @@ def record_channel_result(
                 consecutive_failures=0,
                 open_until=None,
                 updated_at=now,
+                **counted_transition(BreakerState.CLOSED),
             )
         )
         return after_success(ChannelGate(channel))

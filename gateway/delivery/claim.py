@@ -18,11 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, literal, or_, select, text, union_all, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 
-from gateway.delivery.breaker import ChannelGate, load_gates, save_gate, take_probe
+from gateway.delivery.breaker import ChannelGate, give_back_probe, load_gates, take_probe
 from gateway.store.states import DeliveryState
-from gateway.store.tables import CLAIMABLE_STATES_SQL, deliveries, messages
+from gateway.store.tables import CLAIMABLE_STATES_SQL, attempts, deliveries, messages
 
 RESENDABLE = (DeliveryState.QUEUED, DeliveryState.RETRY_WAIT, DeliveryState.UNKNOWN)
 
@@ -49,6 +60,10 @@ class ClaimedDelivery:
     payload_headers_json: str | None
     receipt_json: str | None
     traceparent: str | None
+    # The number this attempt gets in the attempts table (``attempts`` counts this round only,
+    # and a re-drive starts a new round), and the traceparent of the attempt before it.
+    attempt_number: int = 1
+    previous_traceparent: str | None = None
 
 
 def _resendable_due(channel: str, now: datetime) -> Any:
@@ -173,6 +188,7 @@ def _lease(
             select(messages.c.id, messages.c.traceparent).where(messages.c.id.in_(message_ids))
         )
     }
+    history = _attempt_history(conn, [row.id for row in rows])
     return [
         ClaimedDelivery(
             id=row.id,
@@ -193,9 +209,43 @@ def _lease(
             payload_headers_json=row.payload_headers_json,
             receipt_json=row.receipt_json,
             traceparent=traceparents.get(row.message_id),
+            attempt_number=history.get(row.id, (0, None))[0] + 1,
+            previous_traceparent=history.get(row.id, (0, None))[1],
         )
         for row in rows
     ]
+
+
+def _attempt_history(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
+    """Per delivery that was tried before: its last attempt's number and traceparent.
+
+    Two reads through the (delivery_id, number) index; a first attempt finds no row.
+    """
+    last = {
+        row[0]: int(row[1])
+        for row in conn.execute(
+            select(attempts.c.delivery_id, func.max(attempts.c.number))
+            .where(attempts.c.delivery_id.in_(list(ids)))
+            .group_by(attempts.c.delivery_id)
+        )
+    }
+    if not last:
+        return {}
+    spans = {
+        row.delivery_id: (row.trace_id, row.span_id)
+        for row in conn.execute(
+            select(
+                attempts.c.delivery_id, attempts.c.number, attempts.c.trace_id, attempts.c.span_id
+            ).where(attempts.c.delivery_id.in_(list(last)))
+        )
+        if row.number == last[row.delivery_id]
+    }
+    history: dict[str, tuple[int, str | None]] = {}
+    for delivery_id, number in last.items():
+        trace_id, span_id = spans.get(delivery_id, (None, None))
+        previous = f"00-{trace_id}-{span_id}-01" if trace_id and span_id else None
+        history[delivery_id] = (number, previous)
+    return history
 
 
 def claim_due_deliveries(
@@ -234,7 +284,7 @@ def claim_due_deliveries(
     got = {c.channel for c in claimed}
     for gate in probing:
         if gate.channel not in got:
-            save_gate(conn, gate, now)  # nothing to probe with: leave the breaker as it was
+            give_back_probe(conn, gate, now)  # nothing to probe with
     claimed.sort(key=lambda c: (c.priority_rank, c.next_attempt_at or now, c.id))
     return claimed
 

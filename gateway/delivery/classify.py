@@ -6,7 +6,9 @@
     OutcomeUnknown ......................... unknown (reconcile, or resend with the same key)
     anything else an adapter lets escape ... transient, recorded by class name only
 
-Only class names and HTTP statuses are kept: an exception's text might quote the payload.
+Only class names and HTTP statuses are kept from the exception: its text might quote the
+payload. The destination's own error (``DeliveryError.remote``) is kept only after it is
+scrubbed against the payload that was sent (``classify_result(..., sent=...)``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from adapters.base import Receipt
+from adapters.base import Payload, Receipt
 from adapters.errors import DeliveryError, OutcomeUnknown, PermanentError, TransientError
+from gateway.delivery.remote_detail import RemoteDetail, remote_detail
 
 
 class Outcome(StrEnum):
@@ -36,6 +39,8 @@ class Verdict:
     http_status: int | None = None
     retry_after_s: float | None = None
     receipt: Receipt | None = None
+    # The destination's own error, already scrubbed against what was sent (remote_detail).
+    remote: RemoteDetail | None = None
 
     @property
     def counts_against_channel(self) -> bool:
@@ -43,8 +48,9 @@ class Verdict:
         return self.outcome in (Outcome.TRANSIENT, Outcome.UNKNOWN)
 
 
-def classify_result(result: Receipt | BaseException) -> Verdict:
-    """Map an adapter's receipt or exception to a verdict."""
+def classify_result(result: Receipt | BaseException, sent: Payload | None = None) -> Verdict:
+    """Map an adapter's receipt or exception to a verdict; with the payload that was sent,
+    the destination's own error is kept, scrubbed of it."""
     if isinstance(result, Receipt):
         return Verdict(Outcome.DELIVERED, http_status=result.http_status, receipt=result)
     name = type(result).__name__
@@ -60,5 +66,10 @@ def classify_result(result: Receipt | BaseException) -> Verdict:
             outcome = Outcome.TRANSIENT
         else:  # a DeliveryError outside the three documented classes
             outcome = Outcome.TRANSIENT
-        return Verdict(outcome, name, result.http_status, retry_after)
+        remote = remote_detail(
+            result.remote,
+            sent.body if sent is not None else None,
+            sent.content_type if sent is not None else None,
+        )
+        return Verdict(outcome, name, result.http_status, retry_after, remote=remote)
     return Verdict(Outcome.TRANSIENT, name)

@@ -44,6 +44,8 @@ def _summary(verdict: Verdict, step: Step) -> str:
         parts.append(verdict.error_class)
     if verdict.http_status is not None:
         parts.append(f"HTTP {verdict.http_status}")
+    if verdict.remote is not None and verdict.remote.code:
+        parts.append(f"code {verdict.remote.code}")
     if verdict.retry_after_s is not None:
         parts.append(f"Retry-After {verdict.retry_after_s:g}s")
     if step.reason:
@@ -143,6 +145,8 @@ _INSERT_ATTEMPT = attempts.insert().values(
     detail=bindparam("a_detail"),
     trace_id=bindparam("a_trace_id"),
     span_id=bindparam("a_span_id"),
+    remote_code=bindparam("a_remote_code"),
+    remote_text=bindparam("a_remote_text"),
 )
 
 
@@ -197,6 +201,8 @@ def record_attempts(
                 "a_detail": None if ok else "lease lost before the result was recorded",
                 "a_trace_id": f.attempt.trace_id,
                 "a_span_id": f.attempt.span_id,
+                "a_remote_code": f.verdict.remote.code if f.verdict.remote else None,
+                "a_remote_text": f.verdict.remote.text if f.verdict.remote else None,
             }
             for f, ok in zip(finished, held, strict=True)
         ],

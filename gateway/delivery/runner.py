@@ -1,7 +1,9 @@
 """Running workers in a process: inside the API server (lifespan) or on their own (CLI).
 
 Both stop the same way: stop claiming, let in-flight attempts finish within a grace period,
-hand back the rest. A process killed outright leaves leases that lapse and are reclaimed.
+hand back the rest. A process killed outright leaves leases behind: a worker restarted under
+its name (``worker --id``, or the slot name ``serve`` takes per process) hands them back at
+once; any other worker reclaims them when they lapse.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from gateway.config import Settings
 from gateway.delivery.lanes import AdapterLookup
 from gateway.delivery.webhooks import WebhookNotifier
 from gateway.delivery.worker import DeliveryWorker
+from gateway.delivery.worker_slot import embedded_worker_id
 from gateway.events.egress import egress_policy
 from gateway.security.signing_key import SigningKeys
 from gateway.store.crypto import Keyring
@@ -82,14 +85,18 @@ def worker_lifespan(context: Any) -> Callable[[Any], Any]:
         if not context.settings.worker_enabled:
             yield
             return
-        async with running_worker(
-            store=context.store,
-            keyring=context.keyring,
-            registry=context.registry,
-            settings=context.settings,
-            signing=context.signing,
-        ):
-            yield
+        settings = context.settings
+        # A stable name, so that after a crash this process takes back its own leases.
+        with embedded_worker_id(settings.key_file.parent, settings.database_url) as worker_id:
+            async with running_worker(
+                store=context.store,
+                keyring=context.keyring,
+                registry=context.registry,
+                settings=settings,
+                signing=context.signing,
+                worker_id=worker_id,
+            ):
+                yield
 
     return lifespan
 

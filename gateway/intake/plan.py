@@ -17,7 +17,7 @@ from adapters.source import RenderSource, render_payload
 from gateway.policy import MessageEvaluation, apply_redactions
 from gateway.policy.decision import Decision
 from gateway.schema import CanonicalMessage, DerivedFacts, Destination, Violation
-from gateway.telemetry import record_planned
+from gateway.telemetry import mark_error, record_planned, set_attributes, stage_span
 
 
 class Decider(Protocol):
@@ -135,9 +135,21 @@ def plan_deliveries(
             [(r,) for r in recipients] if adapter.per_recipient and recipients else [recipients]
         )
         for group in groups:
-            decision = engine.decide(
-                message, facts, destination, recipients=group, evaluation=evaluation, on=on
-            )
+            where = {
+                "marri.channel": destination.channel,
+                "marri.recipient": group[0] if adapter.per_recipient and group else None,
+            }
+            with stage_span("decide", **where) as span:
+                decision = engine.decide(
+                    message, facts, destination, recipients=group, evaluation=evaluation, on=on
+                )
+                set_attributes(
+                    span,
+                    **{
+                        "marri.decision.outcome": decision.outcome,
+                        "marri.decision.rules": [f.rule for f in decision.findings],
+                    },
+                )
             plans.append(_planned(adapter, index, destination, group, decision, sources, signer))
     return plans
 
@@ -157,22 +169,19 @@ def _planned(
     problems: tuple[Violation, ...] = ()
     error_type: str | None = None
     if decision.outcome != "deny":
-        try:
-            payload = render_payload(adapter, sources.of(decision), decision, recipient)
-            if signer is not None:
-                payload = adapter.sign(payload, signer)
-        except RenderError as exc:
-            error_type = type(exc).__name__
-            problems = tuple(
-                Violation(
-                    f"$.destinations[{index}]" if not p.startswith("$") else p,
-                    "not_renderable",
-                    f"{destination.channel}: {text}",
-                )
-                for p, text in (exc.violations or [("", str(exc))])
-            )
-    # An event on the intake span, not a span per delivery: spans were a measurable share of
-    # intake's CPU; the event's time marks when this delivery was planned.
+        with stage_span("render", **{"marri.channel": destination.channel}) as span:
+            try:
+                payload = render_payload(adapter, sources.of(decision), decision, recipient)
+                if signer is not None:
+                    payload = adapter.sign(payload, signer)
+            except RenderError as exc:
+                error_type = type(exc).__name__
+                mark_error(span, error_type)
+                problems = _render_problems(index, destination, exc)
+            else:
+                set_attributes(span, **{"marri.payload.size": len(payload.body)})
+    # The ``planned`` event sums a delivery up on the intake span itself, for a reader who
+    # wants one line per delivery without opening its decide and render spans.
     record_planned(
         **{
             "marri.channel": destination.channel,
@@ -185,3 +194,17 @@ def _planned(
     )
     product = destination.product or adapter.default_product
     return PlannedDelivery(destination.channel, recipient, product, decision, payload, problems)
+
+
+def _render_problems(
+    index: int, destination: Destination, exc: RenderError
+) -> tuple[Violation, ...]:
+    """The render error's violations, by path, as the sender is told them."""
+    return tuple(
+        Violation(
+            f"$.destinations[{index}]" if not p.startswith("$") else p,
+            "not_renderable",
+            f"{destination.channel}: {text}",
+        )
+        for p, text in (exc.violations or [("", str(exc))])
+    )

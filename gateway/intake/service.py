@@ -213,6 +213,19 @@ class IntakeService:
             on=utcnow().date(),
             signer=self.signer,
         )
+        for plan in plans:
+            log_event(
+                log,
+                logging.INFO,
+                "intake.decided",
+                **{
+                    "marri.message.id": message_id,
+                    "marri.channel": plan.channel,
+                    "marri.recipient": plan.recipient,
+                    "marri.decision.outcome": plan.decision.outcome,
+                    "marri.decision.rules": [f.rule for f in plan.decision.findings],
+                },
+            )
         problems = [p for plan in plans for p in plan.render_problems]
         if problems:
             # A repeat still gets its original answer, even if the rules changed meanwhile.

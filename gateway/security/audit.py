@@ -20,6 +20,7 @@ Entries written before stay version 1 and still verify.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,9 @@ from gateway.security.audit_keys import (
 )
 from gateway.security.signing_key import SigningKeys
 from gateway.store.tables import audit_entries, utcnow
+from gateway.telemetry.logs import log_event
+
+log = logging.getLogger("gateway.audit")
 
 GENESIS = "0" * 64
 HEAD_SEQ = 0
@@ -125,6 +129,11 @@ def append_audit(
     seq = int(primary_key[0])
     head = _head_details(keys, seq=seq, entries=entries + 1, entry_hash=entry_hash, at=at)
     _move_head(conn, details=head, entry_hash=entry_hash, at=at)
+    # The line is written with the entry, inside its transaction: the action and what it was
+    # about, never the actor's label or the reason (people write free text there).
+    log_event(
+        log, logging.INFO, "audit.appended", **{"marri.action": action, "marri.subject": subject}
+    )
     return entry_hash
 
 

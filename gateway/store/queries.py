@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, exists, or_, select
 
 from gateway.store.states import derive_message_status
-from gateway.store.tables import deliveries, messages
+from gateway.store.tables import attempts, deliveries, messages
 
 
 def _delivery_view(row: Any) -> dict[str, Any]:
@@ -48,6 +48,9 @@ def message_view(conn: Connection, message_id: str) -> dict[str, Any] | None:
         .order_by(deliveries.c.channel, deliveries.c.recipient)
     ).all()
     views = [_delivery_view(d) for d in rows]
+    last = last_remote_errors(conn, [d["id"] for d in views])
+    for view in views:
+        view["last_remote"] = last.get(view["id"])
     return {
         "message_id": row.id,
         "status": derive_message_status([d["state"] for d in views]).value,
@@ -63,6 +66,29 @@ def message_view(conn: Connection, message_id: str) -> dict[str, Any] | None:
             "trace": f"/v1/messages/{row.id}/trace",
         },
     }
+
+
+def remote_view(code: str | None, text: str | None) -> dict[str, str | None] | None:
+    """The destination's own (scrubbed) error code and text, or None when it said nothing."""
+    return {"code": code, "text": text} if code or text else None
+
+
+def last_remote_errors(conn: Connection, ids: list[str]) -> dict[str, dict[str, str | None]]:
+    """Per delivery, what the destination said at its latest attempt, when it said anything."""
+    if not ids:
+        return {}
+    latest: dict[str, tuple[int, dict[str, str | None] | None]] = {}
+    for a in conn.execute(
+        select(
+            attempts.c.delivery_id,
+            attempts.c.number,
+            attempts.c.remote_code,
+            attempts.c.remote_text,
+        ).where(attempts.c.delivery_id.in_(ids))
+    ):
+        if a.delivery_id not in latest or a.number > latest[a.delivery_id][0]:
+            latest[a.delivery_id] = (a.number, remote_view(a.remote_code, a.remote_text))
+    return {d: view for d, (_, view) in latest.items() if view is not None}
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,9 @@ attempts = Table(
     Column("detail", Text, nullable=True),
     Column("trace_id", String(32), nullable=True),
     Column("span_id", String(16), nullable=True),
+    # The destination's own error code and text, scrubbed and bounded (``delivery.remote``).
+    Column("remote_code", String(64), nullable=True),
+    Column("remote_text", String(250), nullable=True),
     Index(None, "delivery_id", "number"),
     Index(None, "trace_id"),
     Index(None, "started_at"),  # the Channels page's last hour
@@ -230,6 +233,10 @@ channel_states = Table(
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("open_until", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Transitions counted since the row was made, read as counters by /metrics.
+    Column("breaker_opened", Integer, nullable=False, default=0, server_default="0"),
+    Column("breaker_half_opened", Integer, nullable=False, default=0, server_default="0"),
+    Column("breaker_closed", Integer, nullable=False, default=0, server_default="0"),
 )
 
 # Subscriptions of a sender agency to its events; the secret is sealed like payloads.

@@ -16,9 +16,15 @@ _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CODE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 _CLASS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
+# An error class name, or an HTTP status code as the HTTP conventions give ``error.type``.
+_ERROR_TYPE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.]{0,99}|[1-5][0-9]{2})$")
+# A route template (``/v1/messages/{message_id}``), never a concrete path with values in it.
+_ROUTE = re.compile(r"^/[a-z0-9_/{}.-]{0,200}$")
 _HEX = re.compile(r"^[0-9a-f]{16,64}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _METHOD = re.compile(r"^[A-Z]{3,7}$")
+# What an audit entry is about: a kind and ids (``delivery:<uuid>``, ``fact:interpol:XK``).
+_SUBJECT = re.compile(r"^[a-z]+(?::[A-Za-z0-9_.-]{1,64}){0,2}$")
 
 _INT = "int"
 _BOOL = "bool"
@@ -42,13 +48,17 @@ ALLOWED: dict[str, re.Pattern[str] | str] = {
     "marri.payload.sha256": _HEX,
     "marri.payload.size": _INT,
     "marri.duplicate": _BOOL,
+    "marri.action": _CODE,
+    "marri.subject": _SUBJECT,
+    "marri.worker.id": _HOST,
     "messaging.system": _CODE,
     "messaging.operation.type": _CODE,
     "messaging.operation.name": _CODE,
     "messaging.destination.name": _CHANNEL,
     "messaging.message.id": _UUID,
-    "error.type": _CLASS_NAME,
+    "error.type": _ERROR_TYPE,
     "http.request.method": _METHOD,
+    "http.route": _ROUTE,
     "http.response.status_code": _INT,
     "server.address": _HOST,
     "server.port": _INT,

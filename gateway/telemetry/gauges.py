@@ -1,8 +1,9 @@
 """Metrics computed from the store at scrape time, so every API and worker process agrees.
 
 Counts by channel and state, queue depth and the age of the oldest due delivery, breaker state,
-dead letters, accepted messages and attempt-duration histograms all come from the tables; no
-worker has to be scraped and a restart loses nothing.
+dead letters, accepted messages and attempt-duration histograms all come from the tables, and
+so do the flow metrics of ``flow_metrics`` (attempts by outcome, held and notification ages,
+breaker transitions); no worker has to be scraped and a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, case, func, select
 from gateway.store.engine import Store
 from gateway.store.states import DeliveryState
 from gateway.store.tables import attempts, channel_states, deliveries, messages, utcnow
+from gateway.telemetry.flow_metrics import collect_flow
 
 # Seconds; attempt durations are stored in milliseconds.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -163,7 +165,8 @@ def collect_from_store(conn: Connection, channels: Iterable[str]) -> list[Metric
         buckets = [(f"{b:g}", float(n)) for b, n in zip(DURATION_BUCKETS, cumulative, strict=True)]
         buckets.append(("+Inf", float(count)))
         duration.add_metric([channel], buckets, total)
-    return [accepted, by_state, depth, dead, oldest, breaker, paused, duration]
+    flow = collect_flow(conn, known, now)
+    return [accepted, by_state, depth, dead, oldest, breaker, paused, duration, *flow]
 
 
 class StoreCollector(Collector):

@@ -1,16 +1,16 @@
 """Span helpers for the two halves of a message's life: intake and delivery attempts.
 
-Intake runs in one SERVER span with a child span for validation and one for the commit, and a
-``planned`` event per delivery (its decision and rendering); its context is stored with the
-message as ``traceparent`` (the creation context). Each delivery attempt is a new trace whose
-PRODUCER span LINKS to that context, so a retry hours later does not stretch the intake trace;
-the transport's CLIENT span is its child and its ``traceparent`` is what the destination
-receives.
+One message is one trace, so that the trace id an operator is shown opens every span of it in
+any OTLP backend. Intake runs in the request's SERVER span (``POST /v1/messages``, HTTP
+semantic conventions) with child spans for validation, each delivery's ``decide`` and
+``render``, and the commit; its context is stored with the message as ``traceparent``. Each
+delivery attempt is a PRODUCER span whose parent is that stored context, and a retry LINKS to
+the attempt before it, so the chain of attempts reads both ways. The transport's CLIENT span is
+the attempt's child and its ``traceparent`` is what the destination receives.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,18 +81,42 @@ def _span(
             raise
 
 
+def _context_of(traceparent: str | None) -> Context:
+    """A context whose current span is the one ``traceparent`` names (empty when none)."""
+    parent = parse_traceparent(traceparent)
+    return trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else Context()
+
+
+@contextmanager
+def http_server_span(method: str, route: str, traceparent: str | None) -> Iterator[trace.Span]:
+    """The SERVER span of one request, named and described after the HTTP semantic
+    conventions (low-cardinality route, never the URL's values); child of the caller's trace."""
+    attributes = {"http.request.method": method, "http.route": route}
+    with _span(
+        f"{method} {route}",
+        kind=SpanKind.SERVER,
+        context=_context_of(traceparent),
+        attributes=attributes,
+    ) as span:
+        yield span
+
+
 @contextmanager
 def intake_span(incoming_traceparent: str | None) -> Iterator[trace.Span]:
-    """The SERVER span of one intake, child of the caller's trace when it sent one."""
-    parent = parse_traceparent(incoming_traceparent)
-    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else Context()
+    """The span intake runs in: the request's SERVER span when the API opened one, else a
+    SERVER span of its own (benchmarks and in-process callers), child of the caller's trace."""
+    current = trace.get_current_span()
+    if current.is_recording() and getattr(current, "kind", None) is SpanKind.SERVER:
+        yield current
+        return
+    context = _context_of(incoming_traceparent)
     with _span("intake message", kind=SpanKind.SERVER, context=context) as span:
         yield span
 
 
 @contextmanager
 def stage_span(name: str, **attributes: Any) -> Iterator[trace.Span]:
-    """A child span for one intake stage (validate, commit)."""
+    """A child span for one intake stage (validate, decide, render, commit)."""
     with _span(name, attributes=attributes) as span:
         yield span
 
@@ -152,11 +176,13 @@ def attempt_span(
     message_id: str,
     attempt: int,
     creation_traceparent: str | None,
+    previous_traceparent: str | None = None,
     recipient: str | None = None,
 ) -> Iterator[AttemptSpan]:
-    """A PRODUCER span (a new trace) linked to the intake context stored with the message."""
-    creation = parse_traceparent(creation_traceparent)
-    links = [Link(creation)] if creation is not None else []
+    """A PRODUCER span, child of the intake context stored with the message, linked to the
+    attempt before it (the worker's retry is its cause; the intake request is its parent)."""
+    previous = parse_traceparent(previous_traceparent)
+    links = [Link(previous)] if previous is not None else []
     attributes = {
         "messaging.system": MESSAGING_SYSTEM,
         "messaging.operation.type": "send",
@@ -172,18 +198,8 @@ def attempt_span(
     with _span(
         f"send {channel}",
         kind=SpanKind.PRODUCER,
-        context=Context(),
+        context=_context_of(creation_traceparent),
         links=links,
         attributes=attributes,
     ) as span:
         yield AttemptSpan(span)
-
-
-def log_event(logger: logging.Logger, level: int, event: str, **attributes: Any) -> None:
-    """A log line of an event name and allow-listed ``key=value`` pairs, with the trace id."""
-    fields = safe_attributes(attributes)
-    span_context = trace.get_current_span().get_span_context()
-    if span_context.is_valid:
-        fields["trace_id"] = f"{span_context.trace_id:032x}"
-    text = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
-    logger.log(level, "%s %s", event, text)

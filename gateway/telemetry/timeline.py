@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from gateway.events.trace import message_notifications, notification_timeline
 from gateway.exchange.views import reply_summaries
+from gateway.store.queries import remote_view
 from gateway.store.signature_tables import message_signatures
 from gateway.store.states import derive_message_status
 from gateway.store.tables import attempts, audit_entries, deliveries, messages
@@ -35,6 +36,7 @@ def _attempt_view(row: Any) -> dict[str, Any]:
         "error_class": row.error_class,
         "http_status": row.http_status,
         "detail": row.detail,
+        "remote": remote_view(row.remote_code, row.remote_text),
         "worker_id": row.worker_id,
         "trace_id": row.trace_id,
         "span_id": row.span_id,
@@ -140,6 +142,8 @@ def _events(
                 parts.append(a["error_class"])
             if a["http_status"] is not None:
                 parts.append(f"HTTP {a['http_status']}")
+            if a["remote"] and a["remote"]["code"]:
+                parts.append(f"code {a['remote']['code']}")
             if a["duration_ms"] is not None:
                 parts.append(f"{a['duration_ms']:.0f} ms")
             events.append(

@@ -92,6 +92,21 @@ def test_make_run_then_send_an_example_gets_202(tmp_path: Path) -> None:
         assert replies, "no reply came back:\n" + log.read_text()
         assert replies[0]["status"] == "matched"
         assert replies[0]["reply"]["in_reply_to"] == message_id
+
+        # redirected output is a log: it names the tokens, it never holds one, and the
+        # sandbox's own lines in it are JSON with trace ids
+        issued = json.loads((tmp_path / "tokens.json").read_text(encoding="utf-8"))
+        written = log.read_text(encoding="utf-8")
+        assert "sender:AL" in written
+        for entry in issued.values():
+            assert entry["token"] not in written
+        accepted = [
+            json.loads(line)
+            for line in written.splitlines()
+            if line.startswith("{") and '"intake.accepted"' in line
+        ]
+        assert [a["marri.message.id"] for a in accepted] == [message_id]
+        assert accepted[0]["trace_id"]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -80,3 +80,20 @@ def test_the_worker_command_blocks_an_absent_sniffio_before_it_starts() -> None:
         f"{SHOW_SNIFFIO}\n"
     )
     assert python(code).splitlines()[-2:] == ["exit 2", "None"]
+
+
+def test_the_sandbox_shows_a_token_once_and_only_to_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gateway.cli.serve_cmd import print_tokens
+
+    tokens = {"operator": {"token": "mgw_new_secret"}, "auditor": {"token": "mgw_old_secret"}}
+    print_tokens(tokens, ["operator"], terminal=True)
+    shown = capsys.readouterr().out
+    assert "mgw_new_secret" in shown
+    assert "mgw_old_secret" not in shown  # made by an earlier start: only in the file
+    print_tokens(tokens, ["operator"], terminal=False)
+    logged = capsys.readouterr().out
+    assert "operator" in logged
+    assert "auditor" in logged
+    assert "mgw_" not in logged

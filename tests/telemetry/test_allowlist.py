@@ -52,6 +52,7 @@ def test_attempt_span_errors_carry_the_class_only(spans: InMemorySpanExporter) -
             message_id=DELIVERY,
             attempt=1,
             creation_traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            previous_traceparent="00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01",
         ):
             raise KeyError("Milunka Дедовић")
     except KeyError:
@@ -60,6 +61,10 @@ def test_attempt_span_errors_carry_the_class_only(spans: InMemorySpanExporter) -
     assert exported.status.description == "KeyError"
     assert (exported.attributes or {})["error.type"] == "KeyError"
     assert "Milunka" not in exported.to_json()
+    # one trace per message: the attempt is a child of the intake span, linked to the attempt
+    # before it
+    assert f"{exported.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
+    assert exported.parent is not None
+    assert f"{exported.parent.span_id:016x}" == "b7ad6b7169203331"
     (link,) = exported.links
-    assert f"{link.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
-    assert exported.context.trace_id != link.context.trace_id
+    assert f"{link.context.span_id:016x}" == "00f067aa0ba902b7"

@@ -96,7 +96,7 @@ async def test_intake_continues_the_callers_trace(
     )
     assert response.status_code == 202
     assert response.json()["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
-    (intake,) = [s for s in spans.get_finished_spans() if s.name == "intake message"]
+    (intake,) = [s for s in spans.get_finished_spans() if s.name == "POST /v1/messages"]
     assert intake.parent is not None
     assert f"{intake.parent.span_id:016x}" == "00f067aa0ba902b7"
     view = await world.trace(body["message_id"])

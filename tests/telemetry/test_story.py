@@ -71,7 +71,7 @@ async def test_one_story_one_trace_id(world: World, spans: InMemorySpanExporter)
 
     # -- the exported spans ---------------------------------------------------------------------
     finished: list[ReadableSpan] = list(spans.get_finished_spans())
-    intake = [s for s in finished if s.name == "intake message"]
+    intake = [s for s in finished if s.name == "POST /v1/messages"]
     assert len(intake) == 1
     root = intake[0]
     assert _hex(root.context.trace_id, 32) == trace_id
@@ -80,8 +80,13 @@ async def test_one_story_one_trace_id(world: World, spans: InMemorySpanExporter)
     children = [
         s for s in finished if s.parent is not None and s.parent.span_id == root.context.span_id
     ]
-    names = {s.name for s in children}
-    assert {"validate", "commit"} <= names
+    names = [s.name for s in children]
+    assert {"validate", "commit"} <= set(names)
+    assert names.count("decide") == names.count("render") == len(view["deliveries"])
+    assert root.attributes is not None
+    assert root.attributes["http.request.method"] == "POST"
+    assert root.attributes["http.route"] == "/v1/messages"
+    assert root.attributes["http.response.status_code"] == 202
     planned = {
         e.attributes["marri.channel"]: e
         for e in root.events
@@ -99,18 +104,22 @@ async def test_one_story_one_trace_id(world: World, spans: InMemorySpanExporter)
     }
     for d in view["deliveries"]:
         assert d["attempts"], d
+        previous = None
         for a in d["attempts"]:
             span = attempt_spans[a["span_id"]]
+            assert a["trace_id"] == trace_id
             assert _hex(span.context.trace_id, 32) == a["trace_id"]
+            assert span.attributes["marri.attempt.number"] == a["number"]
             assert span.attributes is not None
             assert span.attributes["messaging.operation.type"] == "send"
             assert span.attributes["messaging.destination.name"] == d["channel"]
             assert span.attributes["messaging.message.id"] == d["id"]
-            # linked to the intake context, not a child of it
-            assert [(ln.context.trace_id, ln.context.span_id) for ln in span.links] == [
-                (root.context.trace_id, root.context.span_id)
-            ]
-            assert span.parent is None
+            # a child of the intake span; a retry links to the attempt that came before it
+            assert span.parent is not None
+            assert span.parent.span_id == root.context.span_id
+            linked = [_hex(ln.context.span_id, 16) for ln in span.links]
+            assert linked == ([] if previous is None else [previous])
+            previous = a["span_id"]
             if a["error_class"]:
                 assert span.status.status_code is StatusCode.ERROR
                 assert span.attributes["error.type"] == a["error_class"]
