@@ -90,9 +90,12 @@ class DeliveryWorker:
     async def run(self, *, grace_s: float = 10.0) -> None:
         """Claim and send until ``stop()``; then finish or hand back what is in flight."""
         try:
-            await self.recover()
+            recovered = await self.recover()
         except Exception as exc:  # the store may be back later; lapsed leases are reclaimed
             log.warning("recovering leases failed (%s)", type(exc).__name__)
+        else:
+            if recovered:
+                log.info("worker %s took back %d in-flight deliveries", self.worker_id, recovered)
         log.info("delivery worker %s started: %s", self.worker_id, self.lanes.names())
         unsubscribe = on_deliveries_stored(self.new_deliveries_announced)
         listener = None

@@ -26,6 +26,8 @@ from gateway.telemetry.setup import tracer
 
 MESSAGING_SYSTEM = "marri"
 PLANNED_EVENT = "planned"
+# The reserved events an attempt span ends with, by the delivery's next state.
+OUTCOME_EVENTS = {"delivered": "receipt", "retry_wait": "retry_scheduled", "failed": "dead_letter"}
 _propagator = TraceContextTextMapPropagator()
 
 
@@ -159,11 +161,19 @@ class AttemptSpan:
         error_class: str | None = None,
         http_status: int | None = None,
     ) -> None:
-        """The attempt's result: the delivery's next state, the error class, the HTTP status."""
+        """The attempt's result: the delivery's next state, the error class, the HTTP status,
+        and the reserved event that names it (``receipt``, ``retry_scheduled``, ``dead_letter``).
+        """
         set_attributes(
             self.span,
             **{"marri.delivery.state": state, "http.response.status_code": http_status},
         )
+        event = OUTCOME_EVENTS.get(state)
+        if event is not None:
+            self.span.add_event(
+                event,
+                safe_attributes({"marri.delivery.state": state, "error.type": error_class}),
+            )
         if error_class:
             mark_error(self.span, error_class)
 

@@ -60,8 +60,8 @@ def test_a_killed_supervisor_takes_its_api_processes_with_it(
     port = free_port()
     first = GatewayProcess(env, port, args=("--processes", "2"))
     second = GatewayProcess(env, port, args=("--processes", "2"))
-    first.start(timeout=60)
     try:
+        first.start(timeout=120)
         assert first.proc is not None
         deadline = time.monotonic() + 30
         while len(_children(first.proc.pid)) < 2 and time.monotonic() < deadline:
@@ -76,7 +76,7 @@ def test_a_killed_supervisor_takes_its_api_processes_with_it(
         while not _port_free(port) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _port_free(port)
-        second.start(timeout=60)
+        second.start(timeout=120)
         assert httpx.get(second.url + "/healthz", timeout=5).status_code == 200
     finally:
         first.kill()
@@ -108,10 +108,11 @@ def test_the_restarted_worker_takes_back_its_own_leases_at_once(
         "MARRI_CHANNELS_FILE": str(channels),
         "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
     }  # the default lease: 60 s
+    log = tmp_path / "gateway.log"
     port = free_port()
     first, second = GatewayProcess(env, port), GatewayProcess(env, port)
     try:
-        first.start(timeout=60)
+        first.start(timeout=120)
         # the destination answers slowly, so the attempt is in flight when serve dies
         sims.simulator("pcc_see").inject(Fault("latency", seconds=20))
         body = message_from("al-victim-identification-pcc-see.json")
@@ -148,7 +149,7 @@ def test_the_restarted_worker_takes_back_its_own_leases_at_once(
             time.sleep(0.05)
         first.kill()
 
-        second.start(timeout=60)
+        second.start(timeout=120)
         while _state(store, delivery["id"])[0] != "delivered":
             assert time.monotonic() < deadline + 60, _state(store, delivery["id"])
             time.sleep(0.2)
@@ -159,7 +160,9 @@ def test_the_restarted_worker_takes_back_its_own_leases_at_once(
                 )
             ).all()
         )
-        # the restarted process, under the same name, resent it before the lease would lapse
+        # the restarted process, under the same name, took it back at start-up and resent it
+        # before the lease would lapse
+        assert f"worker {owner} took back 1 in-flight deliveries" in log.read_text()
         assert [(r[0], r[1]) for r in recorded] == [(owner, "delivered")]
         assert recorded[0][2] < lease_until
         key = store.read_sync(

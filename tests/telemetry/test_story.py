@@ -120,6 +120,8 @@ async def test_one_story_one_trace_id(world: World, spans: InMemorySpanExporter)
             linked = [_hex(ln.context.span_id, 16) for ln in span.links]
             assert linked == ([] if previous is None else [previous])
             previous = a["span_id"]
+            expected = "receipt" if a["outcome"] == "delivered" else "retry_scheduled"
+            assert [e.name for e in span.events] == [expected]
             if a["error_class"]:
                 assert span.status.status_code is StatusCode.ERROR
                 assert span.attributes["error.type"] == a["error_class"]
