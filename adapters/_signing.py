@@ -20,6 +20,7 @@ Errors name what failed, never the content.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,10 @@ from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from adapters._xml import DEFAULT_MAX_XML_BYTES, XmlError, parse_xml, serialize
 from adapters.base import PayloadSigner
+
+# signxml's debug lines quote the canonicalised document, that is the payload with its personal
+# data: whatever level the process logs at, they are never written.
+logging.getLogger("signxml").setLevel(logging.WARNING)
 
 __all__ = [
     "SIGNATURE_HEADER",

@@ -45,7 +45,6 @@ def run_server(
     from gateway.api.app import create_app
     from gateway.telemetry import configure_logging
 
-    configure_logging()
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -58,11 +57,13 @@ def run_server(
     if processes > 1:
         # Fail here, once, on a bad rule pack or key file rather than in every child.
         context_or_exit(settings).close()
+        configure_logging()  # once it will serve: a refusal stays the one line it is
         uvicorn.run(
             "gateway.cli.serve_cmd:api_process_app", factory=True, workers=processes, **options
         )
         return
     context = context_or_exit(settings)
+    configure_logging()
     app = create_app(context)
     try:
         uvicorn.run(app, **options)

@@ -31,14 +31,14 @@ def worker(
     from gateway.exchange.poller import running_pollers
     from gateway.telemetry import configure_logging
 
-    # JSON lines as serve writes them; one line per HTTP request would drown the worker's own
-    # events, so httpx logs warnings only.
-    configure_logging()
     settings = get_settings()
     if not settings.all_channels():
         err.print("no channels are configured (MARRI_CHANNELS or MARRI_CHANNELS_FILE)")
         raise typer.Exit(2)
     context = context_or_exit(settings)
+    # JSON lines as serve writes them, once it will run (a refusal stays one plain line); one
+    # line per HTTP request would drown the worker's own events, so httpx logs warnings only.
+    configure_logging()
 
     async def run() -> None:
         # Channels that must be asked for their answers are polled beside the worker.

@@ -22,7 +22,27 @@ from gateway.telemetry.attributes import safe_attributes
 
 EVENT = "marri_event"
 FIELDS = "marri_fields"
-_QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "uvicorn.access": logging.WARNING}
+# Libraries whose debug lines quote what they handle (signxml logs the canonicalised payload).
+_QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "uvicorn.access": logging.WARNING,
+    "signxml": logging.WARNING,
+}
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is written, not when it was made (a
+    test runner or a daemoniser may swap the stream and close the old one)."""
+
+    @property
+    def stream(self) -> Any:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """The stream is always the current standard error."""
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -60,7 +80,7 @@ def configure_logging(level: str | None = None) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonLineFormatter())
     root.addHandler(handler)
     root.setLevel((level or os.environ.get("MARRI_LOG_LEVEL") or "INFO").upper())
