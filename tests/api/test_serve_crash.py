@@ -54,6 +54,7 @@ def test_a_killed_supervisor_takes_its_api_processes_with_it(
     env = {
         "MARRI_DATABASE_URL": sqlite_url,
         "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+        "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
         "MARRI_WORKER_ENABLED": "false",
         "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
     }
@@ -105,6 +106,7 @@ def test_the_restarted_worker_takes_back_its_own_leases_at_once(
     env = {
         "MARRI_DATABASE_URL": sqlite_url,
         "MARRI_KEY_FILE": str(tmp_path / "keys.json"),
+        "MARRI_SIGNING_KEY_FILE": str(tmp_path / "signing-key.json"),
         "MARRI_CHANNELS_FILE": str(channels),
         "MARRI_TEST_LOG": str(tmp_path / "gateway.log"),
     }  # the default lease: 60 s

@@ -82,6 +82,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
             {
                 "MARRI_DATABASE_URL": db_url,
                 "MARRI_KEY_FILE": str(tmp / "keys.json"),
+                "MARRI_SIGNING_KEY_FILE": str(tmp / "signing-key.json"),
                 "MARRI_CHANNELS_FILE": str(_channels_file(tmp / "channels.json", sims)),
                 "MARRI_TEST_LOG": str(log),
                 "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,

@@ -1,15 +1,15 @@
 """failure detail and breaker transitions: the destination's scrubbed error code and text per
 attempt; per channel, how often its breaker opened, let a probe through and closed again
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
