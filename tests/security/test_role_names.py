@@ -22,6 +22,7 @@ NOT_ROLES = {
     ("gateway/policy/vocabulary.py", "sender"): "the rules' variable for the message's sender",
     ("gateway/policy/pack.py", "sender"): "the same variable, looked up in a rule's expression",
     ("gateway/api/operator.py", "operator"): "the OpenAPI tag of the operator endpoints",
+    ("gateway/api/activity.py", "operator"): "the same OpenAPI tag, on the channel activity",
 }
 
 
