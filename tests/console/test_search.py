@@ -3,7 +3,7 @@ reference, within the caller's countries, with the case reference kept only as a
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.store.tables import attempts, messages
 from tests.console.signin import csrf_of, sign_in
@@ -40,7 +40,16 @@ async def test_each_key_finds_its_message(world: World) -> None:
     assert await _search(world, message_id.upper()) == (303, page, "")
     assert await _search(world, delivery_id) == (303, f"{page}#d-{delivery_id}", "")
     assert await _search(world, answer["trace_id"]) == (303, page, "")
-    assert await _search(world, attempt_trace) == (303, f"{page}#d-{delivery_id}", "")
+    # attempts are spans of the message's trace: their trace id names the whole message
+    assert attempt_trace == answer["trace_id"]
+    # an attempt stored with a trace of its own (as before one trace per message) names its delivery
+    own_trace = "0af7651916cd43dd8448eb211c80319c"
+    world.context.store.write_sync(
+        lambda conn: conn.execute(
+            update(attempts).where(attempts.c.delivery_id == delivery_id).values(trace_id=own_trace)
+        )
+    )
+    assert await _search(world, own_trace) == (303, f"{page}#d-{delivery_id}", "")
     # case and spacing of a reference do not matter
     assert await _search(world, REFERENCE) == (303, page, "")
     assert await _search(world, f"  {REFERENCE.lower()} ") == (303, page, "")
