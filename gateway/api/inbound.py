@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from gateway.api.body import read_capped
 from gateway.api.deps import caller_for, get_context
 from gateway.api.errors import HeaderedRefusal
-from gateway.api.models import ErrorBody
+from gateway.api.models import AnswerSummary, ErrorBody
 from gateway.errors import ErrorKind, GatewayError
 from gateway.exchange.views import message_replies, unmatched_answers
 from gateway.security.audit import append_audit
@@ -51,20 +51,9 @@ class InboundOut(BaseModel):
     received_at: str
 
 
-class AnswerSummaryOut(BaseModel):
-    """One stored answer to a message, without its canonical body."""
+class AnswerSummaryOut(AnswerSummary):
+    """One stored answer to a message, without its canonical body, with its retention."""
 
-    inbound_id: str
-    channel: str
-    channel_message_id: str
-    channel_reference: str | None
-    in_reply_to: str | None
-    via: str = Field(description="push or poll")
-    status: str
-    received_at: str
-    message_id: str | None
-    delivery_id: str | None
-    unmapped_codes: int
     expires_at: str | None = Field(
         description="an unmatched answer's retention date: its content is erased then"
     )
