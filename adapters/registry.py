@@ -1,4 +1,10 @@
-"""Which adapters exist: built-ins plus the ``marri_gateway.adapters`` entry-point group.
+"""Which adapters exist: every channel folder ``adapters/<id>/`` of this tree, plus the
+``marri_gateway.adapters`` entry-point group for channels shipped as their own distribution.
+
+A channel in this tree is registered by its folder alone (``adapters/<id>/adapter.py`` defining
+the adapter class whose ``name`` is ``<id>``), so adding or deleting a channel touches no list.
+A distribution names its class in an entry point and carries its mapping folder as package data
+(``<package>/mappings/<id>/``), found after the configured mappings directories.
 
 Every adapter class is checked when the registry loads, and a bad one stops the start-up with
 ``AdapterRegistrationError`` naming it, never a logged skip:
@@ -31,25 +37,40 @@ from adapters._codes import CodeTable, MappingError, load_code_table
 from adapters.base import Adapter
 
 __all__ = [
+    "ADAPTERS_DIR",
     "DEFAULT_MAPPINGS_DIR",
     "ENTRY_POINT_GROUP",
     "NAME_PATTERN",
     "AdapterRegistrationError",
     "AdapterRegistry",
     "RegisteredAdapter",
+    "in_tree_channels",
     "load_registry",
 ]
 
 ENTRY_POINT_GROUP = "marri_gateway.adapters"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
-DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
-BUILT_INS: dict[str, str] = {
-    "europol": "adapters.europol.adapter:EuropolAdapter",
-    "interpol": "adapters.interpol.adapter:InterpolAdapter",
-    "frontex": "adapters.frontex.adapter:FrontexAdapter",
-    "selec": "adapters.selec.adapter:SelecAdapter",
-    "pcc_see": "adapters.pcc_see.adapter:PccSeeAdapter",
-}
+ADAPTERS_DIR = Path(__file__).resolve().parent
+DEFAULT_MAPPINGS_DIR = ADAPTERS_DIR.parent / "mappings"
+
+
+def in_tree_channels(adapters_dir: Path = ADAPTERS_DIR) -> dict[str, str]:
+    """Channel id -> adapter module for every channel folder of this tree.
+
+    A folder counts when it is a package with an ``adapter.py`` and its name is a channel id;
+    shared code (``_*`` modules, ``families``) has no ``adapter.py`` and is not a channel.
+    """
+    found: dict[str, str] = {}
+    for folder in sorted(adapters_dir.iterdir()):
+        if (
+            folder.is_dir()
+            and not folder.name.startswith("_")
+            and NAME_PATTERN.match(folder.name)
+            and (folder / "__init__.py").is_file()
+            and (folder / "adapter.py").is_file()
+        ):
+            found[folder.name] = f"adapters.{folder.name}.adapter"
+    return found
 
 
 def _own_distribution() -> str:
@@ -103,6 +124,12 @@ class AdapterRegistry:
         """Registered channel ids in a stable (sorted) order, for listings and iteration."""
         return sorted(self._entries)
 
+    def mapping_roots(self, default: Path) -> list[Path]:
+        """The folders outside ``default`` that hold a registered channel's mapping folder (a
+        distribution's package data), for the policy engine to load their packs too."""
+        roots = {e.mapping_dir.parent for e in self._entries.values()}
+        return sorted(r for r in roots if r.resolve() != default.resolve())
+
     def __iter__(self) -> Iterator[Adapter]:
         return iter(self._entries[name].adapter for name in self.names())
 
@@ -125,10 +152,27 @@ class AdapterRegistry:
             raise failures[0]
 
 
-def _import(target: str) -> Any:
+def _import(target: str, name: str) -> Any:
+    """The class ``target`` names: ``module:Class``, or a module holding one adapter class
+    whose ``name`` is the channel id."""
     module_name, _, attr = target.partition(":")
     module = importlib.import_module(module_name)
-    return getattr(module, attr)
+    if attr:
+        return getattr(module, attr)
+    classes = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Adapter)
+        and value.__module__ == module.__name__
+        and getattr(value, "name", None) == name
+    ]
+    if len(classes) != 1:
+        raise AdapterRegistrationError(
+            f"adapter {name!r}: {module_name} must define exactly one Adapter subclass with "
+            f"name = {name!r} (found {len(classes)})"
+        )
+    return classes[0]
 
 
 def _check_class(cls: Any, label: str) -> type[Adapter]:
@@ -232,31 +276,34 @@ def load_registry(
 ) -> AdapterRegistry:
     """Load, check and instantiate every adapter; the first bad one raises.
 
-    Built-ins and entry points naming the same class are one adapter; two different classes
-    claiming one name are refused.
+    A channel folder of this tree and an entry point naming a class of that same folder are one
+    adapter; two different places claiming one name are refused, naming both.
     """
     dirs = [mappings_dir or DEFAULT_MAPPINGS_DIR, *extra_mappings]
     wanted = set(only) if only is not None else None
-    found: dict[str, tuple[str, str]] = {}
-    for name, target in BUILT_INS.items():
-        found[name] = (target, _BUILT_IN_SOURCE)
+    found: dict[str, tuple[str, str]] = {
+        name: (target, _BUILT_IN_SOURCE) for name, target in in_tree_channels().items()
+    }
     if include_entry_points:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in found and found[ep.name][0] != ep.value:
-                raise AdapterRegistrationError(
-                    f"adapter {ep.name!r}: registered twice ({found[ep.name][0]}, {ep.value})"
-                )
-            source = found[ep.name][1] if ep.name in found else _entry_point_source(ep)
-            found[ep.name] = (ep.value, source)
+            if ep.name in found:
+                if ep.module != found[ep.name][0].partition(":")[0]:
+                    raise AdapterRegistrationError(
+                        f"adapter {ep.name!r}: registered twice ({found[ep.name][0]}, {ep.value})"
+                    )
+                continue
+            found[ep.name] = (ep.value, _entry_point_source(ep))
     entries: list[RegisteredAdapter] = []
     for name, (target, source) in sorted(found.items()):
         if wanted is not None and name not in wanted:
             continue
         try:
-            cls = _import(target)
+            cls = _import(target, name)
         except (ImportError, AttributeError) as exc:
             raise AdapterRegistrationError(f"adapter {name!r}: cannot import {target}") from exc
-        entries.append(register_class(cls, name, source, dirs))
+        # A distribution carries its mapping folder as package data beside its adapter.
+        own = [Path(inspect.getfile(cls)).parent / "mappings"] if isinstance(cls, type) else []
+        entries.append(register_class(cls, name, source, [*dirs, *own]))
     for cls in extra:
         extra_name = getattr(cls, "name", None)
         if not isinstance(extra_name, str):

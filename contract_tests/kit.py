@@ -93,9 +93,8 @@ def _adapter_class_in(root: Path, name: str) -> type[Any]:
 
 
 def kit_registry(roots: Sequence[Path] = ()) -> AdapterRegistry:
-    """The registry plus every adapter found under ``roots`` (their packages join ours), and
-    any adapter package of this repository not registered yet: a channel scaffolded here runs
-    the kit before its entry point is written."""
+    """The registry plus every adapter found under ``roots`` (their packages join ours): a
+    channel scaffolded in another folder runs the kit as if it were in this tree."""
     registered = set(load_registry().names())
     extra_classes: list[type[Any]] = []
     for root in [REPO_ROOT, *roots]:

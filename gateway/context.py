@@ -70,7 +70,9 @@ def build_context(settings: Settings) -> GatewayContext:
     The signing keys also key this process's audit appends (``install_chain_keys``).
     """
     registry = load_registry(settings.mappings_dir)
-    engine = PolicyEngine.load(settings.mappings_dir)
+    engine = PolicyEngine.load(
+        settings.mappings_dir, extra_dirs=registry.mapping_roots(settings.mappings_dir)
+    )
     store = Store(settings.database_url)
     try:
         keyring = open_keyring(settings, store)

@@ -13,7 +13,7 @@ from string import Template
 import yaml
 
 from adapters._codes import canonical_code_lists
-from adapters.registry import BUILT_INS, NAME_PATTERN
+from adapters.registry import NAME_PATTERN, in_tree_channels
 
 TEMPLATES = Path(__file__).resolve().parent
 
@@ -92,8 +92,8 @@ def _suffix(name: str) -> str:
 
 def scaffold(name: str, root: Path) -> list[Path]:
     """Write the new channel's files under ``root``; refuse to overwrite anything."""
-    if name in BUILT_INS:
-        raise ScaffoldError(f"{name} is a built-in channel")
+    if name in in_tree_channels():
+        raise ScaffoldError(f"{name} is already a channel of this gateway")
     files = plan_files(name)
     existing = [rel for rel in files if (root / rel).exists()]
     if existing or (root / "adapters" / name).exists():

@@ -66,8 +66,6 @@ def new_adapter(
 
 def next_steps(name: str, root: Path) -> str:
     """What a developer does after ``adapters new``, as commands to paste, in order."""
-    from adapters._scaffold.scaffold import class_name
-
     outside = "" if root.resolve() == REPO_ROOT else f" --adapter-root {root}"
     # The rules pages are written for the channels of this repository's mappings.
     page = (
@@ -75,6 +73,20 @@ def next_steps(name: str, root: Path) -> str:
         if outside
         else f"; then\n     write docs/channels/{name}.md: python -m gateway.policy.docs"
     )
+    if outside:
+        register = (
+            f"  4. ship it as its own distribution: a pyproject.toml naming the entry point\n"
+            f'     {name} = "<package>.adapter:<Class>" in [project.entry-points.'
+            '"marri_gateway.adapters"]\n'
+            f"     with mappings/{name}/ as package data beside adapter.py, then pip install it\n"
+            "     next to the gateway: marri-gateway adapters list shows it\n"
+        )
+    else:
+        register = (
+            f"  4. it is registered by its folder adapters/{name}/: marri-gateway adapters list\n"
+            f"  5. send its example in the sandbox (make run in another terminal):\n"
+            f"     marri-gateway send mappings/{name}/message.json\n"
+        )
     return (
         "\nNext steps:\n"
         f"  1. write the legal basis into mappings/{name}/rules.yaml: the instrument and each\n"
@@ -83,11 +95,8 @@ def next_steps(name: str, root: Path) -> str:
         f"     instruments only this channel relies on in mappings/{name}/parties.yaml{page}\n"
         f"  2. write the golden payloads: python -m contract_tests.refresh {name}{outside}\n"
         f"  3. run the conformance kit: pytest contract_tests --kit-channel {name}{outside}\n"
-        "  4. register the entry point in pyproject.toml under\n"
-        '     [project.entry-points."marri_gateway.adapters"]:\n'
-        f'       {name} = "adapters.{name}.adapter:{class_name(name)}"\n'
-        "     then reinstall: .venv/bin/pip install -e '.[dev]'"
-    )
+        f"{register}"
+    ).rstrip("\n")
 
 
 def render(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import typing
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +116,10 @@ def interpolate(value: str, env: dict[str, str] | None = None) -> str:
 
 
 def channel_ids() -> set[str]:
-    """Channel ids registered as adapter entry points."""
-    return {ep.name for ep in entry_points(group="marri_gateway.adapters")}
+    """Channel ids the gateway registers (its channel folders and any installed distribution)."""
+    from adapters.registry import load_registry
+
+    return set(load_registry().names())
 
 
 def command_path(words: list[str]) -> list[str]:
